@@ -1,0 +1,39 @@
+// Boundaries are checked, not hoped for (STYLE.md): the broker core runs in plain Node and never
+// imports Electron; the renderer runs in a browser and never imports Node; shared/ imports neither.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const nodeBuiltins = [
+  'assert', 'buffer', 'child_process', 'cluster', 'crypto', 'dgram', 'dns', 'events', 'fs', 'fs/promises',
+  'http', 'http2', 'https', 'module', 'net', 'os', 'path', 'perf_hooks', 'process', 'readline', 'stream',
+  'timers', 'tls', 'tty', 'url', 'util', 'v8', 'vm', 'worker_threads', 'zlib',
+];
+const nodeOnlyPackages = ['better-sqlite3', '@napi-rs/keyring', '@napi-rs/keyring/keytar', 'fastify'];
+
+const noElectron = { name: 'electron', message: 'main/core and shared/ run in plain Node: never import electron.' };
+const noNode = [
+  ...nodeBuiltins.map((name) => ({ name, message: 'renderer/ and shared/ run in a browser too: no Node built-ins.' })),
+  ...nodeOnlyPackages.map((name) => ({ name, message: 'renderer/ and shared/ run in a browser too: no Node-only packages.' })),
+];
+const noNodePrefix = { group: ['node:*'], message: 'renderer/ and shared/ run in a browser too: no Node built-ins.' };
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'bench/results/**', 'renderer/dist/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { console: 'readonly', process: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', Buffer: 'readonly', fetch: 'readonly', AbortController: 'readonly', AbortSignal: 'readonly', URLSearchParams: 'readonly', TextEncoder: 'readonly', TextDecoder: 'readonly', structuredClone: 'readonly', queueMicrotask: 'readonly', performance: 'readonly', Response: 'readonly', Request: 'readonly', Headers: 'readonly' } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+    },
+  },
+  {
+    files: ['main/core/**'],
+    rules: { 'no-restricted-imports': ['error', { paths: [noElectron] }] },
+  },
+  {
+    files: ['shared/**', 'renderer/**'],
+    rules: { 'no-restricted-imports': ['error', { paths: [noElectron, ...noNode], patterns: [noNodePrefix] }] },
+  },
+);

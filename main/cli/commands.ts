@@ -1,0 +1,214 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { ApplicationView, ApiKeyView, ResourceView, VaultStatus } from '../../shared/admin-api.js';
+import { AdminClient } from './admin-client.js';
+import { CliError } from './cli-error.js';
+import { readSecretInput } from './prompt.js';
+
+/** One admin command: its flags (node:util parseArgs form) and what it does with them. */
+export interface AdminCommand {
+  usage: string;
+  options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>;
+  positionals?: number;
+  run(client: () => AdminClient, values: Record<string, unknown>, positionals: string[]): Promise<unknown>;
+  /** Plain-text output when --json is not given. */
+  human?(result: unknown): string;
+}
+
+const json = { type: 'boolean' } as const;
+const str = { type: 'string' } as const;
+const many = { type: 'string', multiple: true } as const;
+
+const required = (values: Record<string, unknown>, name: string): string => {
+  const value = values[name];
+  if (typeof value !== 'string' || value === '') throw new CliError(`--${name} is required`, 2);
+  return value;
+};
+const list = (values: Record<string, unknown>, name: string): string[] | undefined => values[name] as string[] | undefined;
+const integer = (values: Record<string, unknown>, name: string): number | undefined => {
+  const value = values[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !/^\d+$/.test(value)) throw new CliError(`--${name} must be a whole number`, 2);
+  return Number(value);
+};
+const positional = (positionals: string[], what: string): string => {
+  const value = positionals[0];
+  if (!value) throw new CliError(`${what} is required`, 2);
+  return value;
+};
+
+function readJwks(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new CliError(`cannot read --jwks file ${file}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new CliError(`--jwks file ${file} is not JSON`);
+  }
+}
+
+export const ADMIN_COMMANDS: Record<string, AdminCommand> = {
+  setup: {
+    usage: 'latchkey setup --name NAME --email EMAIL [--json]',
+    options: { name: str, email: str, json },
+    run: (client, values) => client().request('POST', '/setup', { name: required(values, 'name'), email: required(values, 'email') }),
+    human: (result) => { const r = result as { name: string; email: string; created: boolean }; return `${r.created ? 'Owner created' : 'Owner updated'}: ${r.name} <${r.email}>`; },
+  },
+  'resource create': {
+    usage: 'latchkey resource create --name NAME --identifier URI [--scope S]... [--lifetime SECONDS] [--served-by CLIENT_ID] [--json]',
+    options: { name: str, identifier: str, scope: many, lifetime: str, 'served-by': str, type: str, json },
+    run: (client, values) => client().request('POST', '/resources', {
+      name: required(values, 'name'),
+      identifier: required(values, 'identifier'),
+      scopes: list(values, 'scope') ?? [],
+      ...(values.type ? { credential_type: values.type } : {}),
+      ...(values.lifetime ? { token_lifetime: integer(values, 'lifetime') } : {}),
+      ...(values['served-by'] ? { served_by: values['served-by'] } : {}),
+    }),
+    human: (result) => `Resource created: ${(result as ResourceView).identifier}`,
+  },
+  'resource list': {
+    usage: 'latchkey resource list [--json]',
+    options: { json },
+    run: (client) => client().request('GET', '/resources'),
+    human: (result) => (result as ResourceView[]).map((r) => `${r.identifier}\t${r.name}\t${r.scopes.join(' ')}`).join('\n') || 'No resources yet.',
+  },
+  'app create': {
+    usage: 'latchkey app create --name NAME [--kind agent|service|application|mcp_server] [--sub-type T] [--auth client_secret_basic|client_secret_post|private_key_jwt|none] [--jwks FILE] [--grant TYPE]... [--resource URI]... [--scope S]... [--redirect-uri URI]... [--consent explicit|implicit] [--json]',
+    options: { name: str, kind: str, 'sub-type': str, auth: str, jwks: str, grant: many, resource: many, scope: many, 'redirect-uri': many, consent: str, json },
+    run: (client, values) => client().request('POST', '/applications', {
+      name: required(values, 'name'),
+      ...(values.kind ? { identity_type: values.kind } : {}),
+      ...(values['sub-type'] ? { sub_type: values['sub-type'] } : {}),
+      ...(values.auth ? { auth_method: values.auth } : {}),
+      ...(values.jwks ? { jwks: readJwks(values.jwks as string) } : {}),
+      ...(list(values, 'grant') ? { grant_types: list(values, 'grant') } : {}),
+      resources: list(values, 'resource') ?? [],
+      ...(list(values, 'scope') ? { scopes: list(values, 'scope') } : {}),
+      ...(list(values, 'redirect-uri') ? { redirect_uris: list(values, 'redirect-uri') } : {}),
+      ...(values.consent ? { consent_mode: values.consent } : {}),
+    }),
+    human: (result) => {
+      const app = result as ApplicationView & { client_secret?: string };
+      return [`Application created: ${app.name}`, `  client_id:     ${app.client_id}`,
+        ...(app.client_secret ? [`  client_secret: ${app.client_secret}`, '  (the secret is shown once; store it now)'] : [])].join('\n');
+    },
+  },
+  'app list': {
+    usage: 'latchkey app list [--json]',
+    options: { json },
+    run: (client) => client().request('GET', '/applications'),
+    human: (result) => (result as ApplicationView[]).map((a) => `${a.client_id}\t${a.name}\t${a.identity_type}\t${a.enabled ? 'enabled' : 'disabled'}`).join('\n') || 'No applications yet.',
+  },
+  'app show': {
+    usage: 'latchkey app show CLIENT_ID [--json]',
+    options: { json },
+    positionals: 1,
+    run: (client, _values, positionals) => client().request('GET', `/applications/${encodeURIComponent(positional(positionals, 'CLIENT_ID'))}`),
+    human: (result) => JSON.stringify(result, null, 2),
+  },
+  'app disable': {
+    usage: 'latchkey app disable CLIENT_ID [--json]',
+    options: { json },
+    positionals: 1,
+    run: (client, _values, positionals) => client().request('POST', `/applications/${encodeURIComponent(positional(positionals, 'CLIENT_ID'))}/disable`),
+    human: (result) => `Application disabled: ${(result as ApplicationView).client_id}`,
+  },
+  'app enable': {
+    usage: 'latchkey app enable CLIENT_ID [--json]',
+    options: { json },
+    positionals: 1,
+    run: (client, _values, positionals) => client().request('POST', `/applications/${encodeURIComponent(positional(positionals, 'CLIENT_ID'))}/enable`),
+    human: (result) => `Application enabled: ${(result as ApplicationView).client_id}`,
+  },
+  'apikey create': {
+    usage: 'latchkey apikey create --app CLIENT_ID [--json]',
+    options: { app: str, json },
+    run: (client, values) => client().request('POST', `/applications/${encodeURIComponent(required(values, 'app'))}/api-keys`),
+    human: (result) => { const r = result as { id: string; api_key: string }; return `API key ${r.id}: ${r.api_key}\n  (shown once; store it now)`; },
+  },
+  'apikey list': {
+    usage: 'latchkey apikey list [--app CLIENT_ID] [--json]',
+    options: { app: str, json },
+    run: (client, values) => client().request('GET', `/api-keys${values.app ? `?client_id=${encodeURIComponent(values.app as string)}` : ''}`),
+    human: (result) => (result as ApiKeyView[]).map((k) => `${k.id}\t${k.client_id}\t${k.revoked_at ? 'revoked' : 'active'}`).join('\n') || 'No API keys.',
+  },
+  'apikey revoke': {
+    usage: 'latchkey apikey revoke KEY_ID [--json]',
+    options: { json },
+    positionals: 1,
+    run: (client, _values, positionals) => client().request('POST', `/api-keys/${encodeURIComponent(positional(positionals, 'KEY_ID'))}/revoke`),
+    human: (result) => `API key revoked: ${(result as { id: string }).id}`,
+  },
+  'keys rotate': {
+    usage: 'latchkey keys rotate [--json]',
+    options: { json },
+    run: (client) => client().request('POST', '/keys/rotate'),
+    human: (result) => { const r = result as { kid: string; retired: string | null }; return `New signing key ${r.kid}${r.retired ? `; ${r.retired} stays in JWKS until its tokens expire` : ''}`; },
+  },
+  'keys list': {
+    usage: 'latchkey keys list [--json]',
+    options: { json },
+    run: (client) => client().request('GET', '/keys'),
+    human: (result) => JSON.stringify(result, null, 2),
+  },
+  'audit list': {
+    usage: 'latchkey audit list [--app CLIENT_ID] [--event EVENT] [--decision allow|deny|info] [--limit N] [--json]',
+    options: { app: str, event: str, decision: str, limit: str, json },
+    run: (client, values) => {
+      const query = new URLSearchParams();
+      if (values.app) query.set('client_id', values.app as string);
+      if (values.event) query.set('event', values.event as string);
+      if (values.decision) query.set('decision', values.decision as string);
+      if (values.limit !== undefined) query.set('limit', String(integer(values, 'limit')));
+      return client().request('GET', `/audit${query.size ? `?${query}` : ''}`);
+    },
+    human: (result) => (result as Array<{ seq: number; at: number; event: string; decision: string; client_id: string | null; resource: string | null; reason: string | null }>)
+      .map((r) => `${r.seq}\t${new Date(r.at).toISOString()}\t${r.decision}\t${r.event}\t${r.client_id ?? '-'}\t${r.resource ?? '-'}\t${r.reason ?? ''}`).join('\n') || 'The audit log is empty.',
+  },
+  'audit export': {
+    usage: 'latchkey audit export --format jsonl|csv [--out FILE]',
+    options: { format: str, out: str },
+    run: async (client, values) => {
+      const format = required(values, 'format');
+      if (format !== 'jsonl' && format !== 'csv') throw new CliError('--format must be jsonl or csv', 2);
+      const text = await client().text(`/audit/export?format=${format}`);
+      if (values.out) {
+        writeFileSync(values.out as string, text, { mode: 0o600 });
+        return { written: values.out, bytes: Buffer.byteLength(text) };
+      }
+      return { text };
+    },
+    human: (result) => { const r = result as { text?: string; written?: string; bytes?: number }; return r.text !== undefined ? r.text.replace(/\n$/, '') : `Wrote ${r.bytes} bytes to ${r.written}`; },
+  },
+  'audit verify': {
+    usage: 'latchkey audit verify [--json]',
+    options: { json },
+    run: async (client) => {
+      const result = await client().request<{ ok: boolean; rows: number; brokenAt?: number; why?: string }>('GET', '/audit/verify');
+      if (!result.ok) throw new CliError(`the audit chain is broken at row ${result.brokenAt}: ${result.why}`);
+      return result;
+    },
+    human: (result) => `The audit chain is intact (${(result as { rows: number }).rows} rows).`,
+  },
+  'vault status': {
+    usage: 'latchkey vault status [--json]',
+    options: { json },
+    run: (client) => client().request('GET', '/vault'),
+    human: (result) => { const v = result as VaultStatus; return `${v.state}${v.backend ? ` (${v.backend})` : ''}${v.message ? `\n${v.message}` : ''}`; },
+  },
+  'vault unlock': {
+    usage: 'latchkey vault unlock [--json]   (the passphrase is read from LATCHKEY_VAULT_PASSPHRASE, the terminal, or stdin)',
+    options: { json },
+    run: async (client) => {
+      const admin = client();
+      const status = await admin.request<VaultStatus>('GET', '/vault');
+      const passphrase = await readSecretInput('Vault passphrase: ', { confirm: status.state === 'uninitialized', env: 'LATCHKEY_VAULT_PASSPHRASE' });
+      return admin.request('POST', '/vault/unlock', { passphrase });
+    },
+    human: (result) => `Vault ${(result as VaultStatus).state}.`,
+  },
+};

@@ -1,0 +1,146 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { auditQuery, unlockVaultRequest } from '../../../shared/admin-api.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import { formatAuditRecord, AUDIT_CSV_COLUMNS } from '../audit/audit-log.js';
+import { secretMatches } from '../directory/credentials.js';
+import { DirectoryError } from '../directory/errors.js';
+import type { Applications, CreatedApplication } from '../directory/applications.js';
+import type { ApiKeys } from '../directory/api-keys.js';
+import type { Resources } from '../directory/resources.js';
+import type { Users } from '../directory/users.js';
+import { Forbidden, InvalidRequest, OAuthError } from '../sts/errors.js';
+import { sendError, sendJson } from '../transport/http-app.js';
+import type { VaultStatus } from '../../../shared/admin-api.js';
+import type { CreateApplicationRequest, CreateResourceRequest } from '../../../shared/admin-api.js';
+
+/** What the admin API needs of the broker: the directory, the audit log, and a few broker actions. */
+export interface AdminDeps {
+  adminTokenHash: Buffer;
+  ownOrigin: () => string;
+  issuer: () => string;
+  transaction: <T>(work: () => T) => T;
+  applications: Applications;
+  resources: Resources;
+  users: Users;
+  apiKeys: ApiKeys;
+  audit: AuditLog;
+  vaultStatus: () => VaultStatus;
+  unlockVault: (passphrase: string) => Promise<VaultStatus>;
+  rotateKeys: () => Promise<{ kid: string; retired: string | null }>;
+  listKeys: () => unknown[];
+}
+
+class Unauthorized extends OAuthError {
+  constructor() { super('unauthorized', 401, 'admin credentials required', { headers: { 'WWW-Authenticate': 'Bearer realm="latchkey-admin"' } }); }
+}
+
+/**
+ * The admin API (`/api/...`, JSON): what the CLI and the UI call. Authenticated by the admin token the
+ * running broker wrote to its data dir (mode 0600), compared in constant time. Every change is audited
+ * in the transaction that makes it.
+ */
+export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void {
+  app.register(async (api) => {
+    api.addHook('onRequest', async (request) => {
+      const origin = request.headers.origin;
+      if (origin !== undefined && origin !== deps.ownOrigin()) throw new Forbidden('cross-origin requests are not allowed here', { reason: 'foreign Origin header' });
+      const match = /^Bearer ([A-Za-z0-9_-]{20,100})$/.exec(request.headers.authorization ?? '');
+      if (!match || !secretMatches(match[1]!, deps.adminTokenHash)) throw new Unauthorized();
+    });
+    api.setErrorHandler(async (error: Error, _request, reply) => {
+      if (error instanceof DirectoryError) return sendError(reply, new OAuthError('invalid_request', error.status, error.message));
+      throw error;
+    });
+
+    const audited = <T>(event: string, work: () => T, describe: (result: T) => { clientId?: string | null; resource?: string | null; subject?: string | null; detail?: Record<string, unknown> }): T =>
+      deps.transaction(() => {
+        const result = work();
+        deps.audit.append({ event, decision: 'info', reason: 'admin change', ...describe(result) });
+        return result;
+      });
+
+    api.get('/status', async (_request, reply) => sendJson(reply, { issuer: deps.issuer(), vault: deps.vaultStatus(), owner: ownerView(deps.users) }));
+
+    api.post('/setup', async (request, reply) => {
+      const result = audited('admin.setup', () => deps.users.setupOwner(body(request) as { name: string; email: string }), ({ user }) => ({ subject: user.id }));
+      return sendJson(reply, { id: result.user.id, name: result.user.name, email: result.user.email, created: result.created }, result.created ? 201 : 200);
+    });
+
+    api.get('/resources', async (_request, reply) => sendJson(reply, deps.resources.list().map((resource) => deps.resources.view(resource))));
+    api.post('/resources', async (request, reply) => {
+      const resource = audited('admin.resource_created', () => deps.resources.create(body(request) as CreateResourceRequest), (created) => ({ resource: created.identifier }));
+      return sendJson(reply, deps.resources.view(resource), 201);
+    });
+
+    api.get('/applications', async (_request, reply) => sendJson(reply, deps.applications.list().map((application) => deps.applications.view(application))));
+    api.get('/applications/:clientId', async (request, reply) => {
+      const application = deps.applications.get((request.params as { clientId: string }).clientId);
+      if (!application) throw new DirectoryError('unknown application', 404);
+      return sendJson(reply, deps.applications.view(application));
+    });
+    api.post('/applications', async (request, reply) => {
+      const created: CreatedApplication = audited('admin.application_created', () => deps.applications.create(body(request) as CreateApplicationRequest),
+        ({ application }) => ({ clientId: application.clientId, detail: { name: application.name, auth_method: application.authMethod, grant_types: application.grantTypes } }));
+      // The secret is in this one response and nowhere else, ever.
+      return sendJson(reply, { ...deps.applications.view(created.application), ...(created.clientSecret ? { client_secret: created.clientSecret } : {}) }, 201);
+    });
+    for (const [action, enabled] of [['disable', false], ['enable', true]] as const) {
+      api.post(`/applications/:clientId/${action}`, async (request, reply) => {
+        const clientId = (request.params as { clientId: string }).clientId;
+        const application = audited(`admin.application_${action}d`, () => deps.applications.setEnabled(clientId, enabled), () => ({ clientId }));
+        return sendJson(reply, deps.applications.view(application));
+      });
+    }
+
+    api.get('/api-keys', async (request, reply) => sendJson(reply, deps.apiKeys.list((request.query as { client_id?: string }).client_id)));
+    api.post('/applications/:clientId/api-keys', async (request, reply) => {
+      const clientId = (request.params as { clientId: string }).clientId;
+      const created = audited('admin.api_key_created', () => deps.apiKeys.create(clientId), (key) => ({ clientId, detail: { api_key_id: key.id } }));
+      return sendJson(reply, { id: created.id, client_id: clientId, api_key: created.apiKey }, 201);
+    });
+    api.post('/api-keys/:id/revoke', async (request, reply) => {
+      const id = (request.params as { id: string }).id;
+      const revoked = audited('admin.api_key_revoked', () => deps.apiKeys.revoke(id), (key) => ({ clientId: key.client_id, detail: { api_key_id: id } }));
+      return sendJson(reply, { id, client_id: revoked.client_id, revoked: true });
+    });
+
+    api.get('/keys', async (_request, reply) => sendJson(reply, deps.listKeys()));
+    api.post('/keys/rotate', async (_request, reply) => sendJson(reply, await deps.rotateKeys()));
+
+    api.get('/vault', async (_request, reply) => sendJson(reply, deps.vaultStatus()));
+    api.post('/vault/unlock', async (request, reply) => {
+      const parsed = unlockVaultRequest.safeParse(request.body);
+      if (!parsed.success) throw new InvalidRequest('passphrase is required');
+      return sendJson(reply, await deps.unlockVault(parsed.data.passphrase));
+    });
+
+    api.get('/audit', async (request, reply) => {
+      const parsed = auditQuery.safeParse(request.query);
+      if (!parsed.success) throw DirectoryError.fromZod(parsed.error);
+      const { client_id, event, decision, limit } = parsed.data;
+      return sendJson(reply, deps.audit.list({ clientId: client_id, event, decision, limit }));
+    });
+    api.get('/audit/verify', async (_request, reply) => sendJson(reply, deps.audit.verify()));
+    api.get('/audit/export', async (request, reply) => exportAudit(deps.audit, (request.query as { format?: string }).format, reply));
+  }, { prefix: '/api' });
+}
+
+function body(request: FastifyRequest): unknown {
+  if (request.body === undefined || request.form) throw new InvalidRequest('the body must be JSON');
+  return request.body;
+}
+
+function ownerView(users: Users): { id: string; name: string; email: string } | null {
+  const owner = users.owner();
+  return owner ? { id: owner.id, name: owner.name, email: owner.email } : null;
+}
+
+function exportAudit(audit: AuditLog, format: string | undefined, reply: FastifyReply): FastifyReply {
+  if (format !== 'jsonl' && format !== 'csv') throw new InvalidRequest('format must be jsonl or csv');
+  const lines: string[] = format === 'csv' ? [AUDIT_CSV_COLUMNS.join(',')] : [];
+  for (const record of audit.all()) lines.push(formatAuditRecord(record, format));
+  return reply
+    .header('cache-control', 'no-store')
+    .type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson')
+    .send(lines.join('\n') + (lines.length ? '\n' : ''));
+}

@@ -1,0 +1,239 @@
+import { chmodSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import type { VaultStatus } from '../../shared/admin-api.js';
+import { registerAdminRoutes } from './admin/routes.js';
+import { AuditLog } from './audit/audit-log.js';
+import { type Clock, epochSeconds, systemClock } from './clock.js';
+import { ApiKeys } from './directory/api-keys.js';
+import { Applications } from './directory/applications.js';
+import { hashSecret, randomSecret } from './directory/credentials.js';
+import { Resources } from './directory/resources.js';
+import { Users } from './directory/users.js';
+import { type Logger, stderrLogger } from './logger.js';
+import { openDatabase, type Db } from './store/database.js';
+import { AssertionVerifier } from './sts/assertions.js';
+import { ClientAuthenticator } from './sts/client-auth.js';
+import { IntrospectionEndpoint } from './sts/endpoints/introspection.js';
+import { RevocationEndpoint } from './sts/endpoints/revocation.js';
+import { TokenEndpoint } from './sts/endpoints/token.js';
+import { ApiKeyGrant } from './sts/grants/api-key.js';
+import { ClientCredentialsGrant } from './sts/grants/client-credentials.js';
+import { JwtBearerGrant } from './sts/grants/jwt-bearer.js';
+import { IssuerUrls } from './sts/issuer.js';
+import { ReplayGuard } from './sts/replay-guard.js';
+import { registerOAuthRoutes } from './sts/routes.js';
+import { Issuance } from './tokens/issuance.js';
+import { SigningKeys } from './tokens/signing-keys.js';
+import { createHttpApp } from './transport/http-app.js';
+import type { KeyVault } from './vault/key-vault.js';
+import { VaultError } from './vault/key-vault.js';
+import { KeychainKeyVault, probeKeychain } from './vault/keychain.js';
+import { PassphraseKeyVault, type ScryptParams } from './vault/passphrase.js';
+import { Vault } from './vault/vault.js';
+
+export interface BrokerOptions {
+  dataDir: string;
+  /** A passphrase for the vault; without one, the OS keychain is used. */
+  passphrase?: string | undefined;
+  /** scrypt cost for a new passphrase vault (tests lower it; the default is OWASP's). */
+  scrypt?: ScryptParams | undefined;
+  clock?: Clock | undefined;
+  log?: Logger | undefined;
+}
+
+/** How long ID tokens live; retired keys stay published at least this long. */
+const ID_TOKEN_LIFETIME_SECONDS = 3600;
+
+/**
+ * The composition root (DESIGN.md §4): builds one broker from a data dir. The shells (the CLI's `serve`,
+ * the Electron app) construct it, then call `listen`. Nothing here knows which shell it runs in.
+ */
+export class Broker {
+  readonly db: Db;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly audit: AuditLog;
+  readonly vault: Vault;
+  readonly keys: SigningKeys;
+  readonly applications: Applications;
+  readonly resources: Resources;
+  readonly users: Users;
+  readonly apiKeys: ApiKeys;
+  /** The admin credential of this run; written to the data dir by the shell, never logged. */
+  readonly adminToken: string;
+
+  private urls: IssuerUrls | undefined;
+  private allowedHosts: ReadonlySet<string> = new Set();
+  private readonly http: FastifyInstance;
+  private readonly replay: ReplayGuard;
+  private sweeper: NodeJS.Timeout | undefined;
+  private keyProblem: string | null = null;
+
+  private constructor(readonly options: BrokerOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.log = options.log ?? stderrLogger;
+    mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+    chmodSync(options.dataDir, 0o700);
+    this.db = openDatabase(join(options.dataDir, 'latchkey.db'));
+    this.audit = new AuditLog(this.db, this.clock);
+    this.vault = new Vault(this.db, this.clock);
+    this.keys = new SigningKeys(this.db, this.vault, this.clock);
+    this.applications = new Applications(this.db, this.clock);
+    this.resources = new Resources(this.db, this.clock);
+    this.users = new Users(this.db, this.clock);
+    this.apiKeys = new ApiKeys(this.db, this.clock);
+    this.replay = new ReplayGuard(this.db);
+    this.adminToken = randomSecret();
+
+    const issuer = () => this.issuerUrls.issuer;
+    const transaction = <T>(work: () => T): T => this.db.transaction(work).immediate();
+    const assertions = new AssertionVerifier(this.applications, this.replay, this.clock);
+    const clients = new ClientAuthenticator(this.applications, assertions, () => this.issuerUrls.assertionAudiences);
+    const issuance = new Issuance(this.db, this.keys, this.audit, this.clock, issuer);
+    const token = new TokenEndpoint([
+      new ClientCredentialsGrant(this.applications, this.resources, issuance),
+      new ApiKeyGrant(this.apiKeys, this.applications, this.resources, issuance),
+      new JwtBearerGrant(assertions, () => this.issuerUrls.assertionAudiences, this.applications, this.resources, issuance),
+    ], clients, this.audit);
+
+    this.http = createHttpApp({ allowedHosts: () => this.allowedHosts, ownOrigin: issuer, log: this.log });
+    registerOAuthRoutes(this.http, {
+      urls: () => this.issuerUrls,
+      token,
+      introspection: new IntrospectionEndpoint(this.db, clients, this.keys, this.applications, this.resources, this.users, this.clock, issuer),
+      revocation: new RevocationEndpoint(this.db, clients, this.keys, this.audit, this.clock, issuer, transaction),
+      keys: this.keys,
+      transport: 'tcp',
+    });
+    registerAdminRoutes(this.http, {
+      adminTokenHash: hashSecret(this.adminToken),
+      ownOrigin: issuer,
+      issuer,
+      transaction,
+      applications: this.applications,
+      resources: this.resources,
+      users: this.users,
+      apiKeys: this.apiKeys,
+      audit: this.audit,
+      vaultStatus: () => this.vaultStatus(),
+      unlockVault: async (passphrase) => {
+        await this.unlock(new PassphraseKeyVault(passphrase, this.options.scrypt));
+        return this.vaultStatus();
+      },
+      rotateKeys: () => this.rotateKeys(),
+      listKeys: () => this.keys.list(),
+    });
+  }
+
+  /** Opens the data dir and the vault. A vault that cannot be opened leaves the broker up but unable to issue. */
+  static async open(options: BrokerOptions): Promise<Broker> {
+    const broker = new Broker(options);
+    try {
+      const backend = await broker.chooseBackend();
+      if (backend) await broker.unlock(backend);
+    } catch (error) {
+      broker.db.close();
+      throw error;
+    }
+    return broker;
+  }
+
+  get issuerUrls(): IssuerUrls {
+    if (!this.urls) throw new Error('the broker is not listening yet');
+    return this.urls;
+  }
+
+  get issuer(): string {
+    return this.issuerUrls.issuer;
+  }
+
+  /** Listens on loopback only. Port 0 picks a free port; the issuer follows from the port. */
+  async listen(port = 0): Promise<string> {
+    await this.http.listen({ host: '127.0.0.1', port });
+    const bound = (this.http.server.address() as AddressInfo).port;
+    this.urls = new IssuerUrls(`http://127.0.0.1:${bound}`);
+    this.allowedHosts = new Set([`127.0.0.1:${bound}`, `localhost:${bound}`]);
+    this.sweeper = setInterval(() => this.sweep(), 60_000);
+    this.sweeper.unref();
+    return this.urls.issuer;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.sweeper);
+    await this.http.close();
+    if (this.db.open) this.db.close();
+  }
+
+  /** Opens (or creates) the vault with a backend, then loads the signing keys. */
+  async unlock(backend: KeyVault): Promise<void> {
+    try {
+      await this.vault.unlock(backend);
+    } catch (error) {
+      if (error instanceof VaultError) {
+        this.vault.markLocked(error.code, error.message);
+        this.audit.record({ event: 'vault.unlock_failed', decision: 'deny', reason: error.message });
+        if (error.code === 'wrong_passphrase' || error.code === 'backend_mismatch') throw error;
+        this.log.warn(error.message);
+        return;
+      }
+      throw error;
+    }
+    try {
+      await this.keys.load();
+      this.keyProblem = null;
+    } catch (error) {
+      this.keyProblem = (error as Error).message;
+      this.log.error(`${this.keyProblem}; refusing to issue tokens`);
+    }
+  }
+
+  vaultStatus(): VaultStatus {
+    const status = this.vault.status;
+    if (status.state === 'unlocked') {
+      return { state: 'unlocked', backend: status.backend, message: this.keyProblem };
+    }
+    return {
+      state: this.vault.initialized ? 'locked' : 'uninitialized',
+      backend: status.backend,
+      message: `${status.reason}. ${unlockAdvice(status.backend)}`,
+    };
+  }
+
+  async rotateKeys(): Promise<{ kid: string; retired: string | null }> {
+    const keepMs = (Math.max(this.resources.longestLifetimeSeconds(), ID_TOKEN_LIFETIME_SECONDS) + 300) * 1000;
+    const result = await this.keys.rotate('access_token', keepMs);
+    this.audit.record({ event: 'admin.keys_rotated', decision: 'info', reason: 'admin change', detail: { kid: result.kid, retired: result.retired } });
+    return result;
+  }
+
+  private async chooseBackend(): Promise<KeyVault | null> {
+    const passphrase = this.options.passphrase;
+    if (this.vault.backend === 'passphrase' || (!this.vault.initialized && passphrase)) {
+      if (passphrase) return new PassphraseKeyVault(passphrase, this.options.scrypt);
+      this.vault.markLocked('locked', 'the vault is protected by a passphrase and none was given');
+      this.log.warn(`${this.vaultStatus().message}`);
+      return null;
+    }
+    if (this.vault.backend === 'keychain') return new KeychainKeyVault();
+    const probe = await probeKeychain();
+    if (probe.available) return new KeychainKeyVault();
+    this.vault.markLocked('no_keychain', `no OS keychain is reachable (${probe.reason})`);
+    this.log.warn(`${this.vaultStatus().message}`);
+    return null;
+  }
+
+  private sweep(): void {
+    try {
+      this.replay.sweep(epochSeconds(this.clock));
+    } catch (error) {
+      this.log.warn(`sweep failed: ${(error as Error).message}`);
+    }
+  }
+}
+
+function unlockAdvice(backend: 'keychain' | 'passphrase' | null): string {
+  if (backend === 'keychain') return 'Latchkey will not issue tokens until the OS keychain holding its vault key is reachable again (unlock your login keyring, then restart Latchkey).';
+  return 'Latchkey will not issue tokens until the vault is unlocked: run `latchkey vault unlock` (it asks for the passphrase), or start Latchkey with LATCHKEY_VAULT_PASSPHRASE set.';
+}

@@ -1,0 +1,192 @@
+import type { ApplicationView, CreateApplicationRequest } from '../../../shared/admin-api.js';
+import { createApplicationRequest } from '../../../shared/admin-api.js';
+import type { ClientAuthMethod, ConsentMode, GrantType, IdentityType } from '../../../shared/domain.js';
+import { GRANT_TYPE_ALIASES, GRANT_TYPES, SUPPORTED_GRANT_TYPES } from '../../../shared/domain.js';
+import type { Clock } from '../clock.js';
+import type { Db } from '../store/database.js';
+import { hashSecret, newId, randomSecret } from './credentials.js';
+import { DirectoryError } from './errors.js';
+import { parseJwks } from './jwks.js';
+
+export interface Application {
+  clientId: string;
+  name: string;
+  identityType: IdentityType;
+  subType: string | null;
+  clientType: 'confidential' | 'public';
+  authMethod: ClientAuthMethod;
+  jwks: { keys: Record<string, unknown>[] } | null;
+  grantTypes: GrantType[];
+  /** Null: any scope of its dependencies. */
+  scopes: string[] | null;
+  redirectUris: string[];
+  consentMode: ConsentMode;
+  registration: 'admin' | 'dynamic';
+  maxDelegationDepth: number;
+  enabled: boolean;
+  createdAt: number;
+}
+
+interface ApplicationRow {
+  client_id: string;
+  name: string;
+  identity_type: IdentityType;
+  sub_type: string | null;
+  client_type: 'confidential' | 'public';
+  auth_method: ClientAuthMethod;
+  jwks: string | null;
+  grant_types: string;
+  scopes: string | null;
+  redirect_uris: string;
+  consent_mode: ConsentMode;
+  registration: 'admin' | 'dynamic';
+  max_delegation_depth: number;
+  enabled: number;
+  created_at: number;
+}
+
+const fromRow = (row: ApplicationRow): Application => ({
+  clientId: row.client_id,
+  name: row.name,
+  identityType: row.identity_type,
+  subType: row.sub_type,
+  clientType: row.client_type,
+  authMethod: row.auth_method,
+  jwks: row.jwks ? (JSON.parse(row.jwks) as Application['jwks']) : null,
+  grantTypes: JSON.parse(row.grant_types) as GrantType[],
+  scopes: row.scopes ? (JSON.parse(row.scopes) as string[]) : null,
+  redirectUris: JSON.parse(row.redirect_uris) as string[],
+  consentMode: row.consent_mode,
+  registration: row.registration,
+  maxDelegationDepth: row.max_delegation_depth,
+  enabled: row.enabled === 1,
+  createdAt: row.created_at,
+});
+
+export function normalizeGrantType(name: string): string {
+  return GRANT_TYPE_ALIASES[name] ?? name;
+}
+
+export interface CreatedApplication {
+  application: Application;
+  /** Shown once, never stored in the clear. */
+  clientSecret: string | null;
+}
+
+/** Applications (OAuth clients): registration, lookup, dependencies, secrets. */
+export class Applications {
+  private readonly byId;
+  private readonly secretsOf;
+  private readonly dependenciesOf;
+  private readonly isDependency;
+
+  constructor(private readonly db: Db, private readonly clock: Clock) {
+    this.byId = db.prepare('SELECT * FROM applications WHERE client_id = ?');
+    this.secretsOf = db.prepare('SELECT secret_hash FROM client_secrets WHERE client_id = ? AND revoked_at IS NULL');
+    this.dependenciesOf = db.prepare('SELECT resource FROM application_dependencies WHERE client_id = ? ORDER BY resource');
+    this.isDependency = db.prepare('SELECT 1 FROM application_dependencies WHERE client_id = ? AND resource = ?');
+  }
+
+  /**
+   * Registers an application from an admin request. Validates everything before writing anything; the
+   * caller runs this inside the transaction that also writes the audit row.
+   */
+  create(input: CreateApplicationRequest): CreatedApplication {
+    const parsed = createApplicationRequest.safeParse(input);
+    if (!parsed.success) throw DirectoryError.fromZod(parsed.error);
+    const request = parsed.data;
+    const clientType = request.auth_method === 'none' ? 'public' : 'confidential';
+
+    const grantTypes = [...new Set((request.grant_types ?? defaultGrants(clientType)).map(normalizeGrantType))];
+    for (const grant of grantTypes) {
+      if (!(Object.values(GRANT_TYPES) as string[]).includes(grant)) throw new DirectoryError(`unknown grant type: ${grant}`);
+      if (!SUPPORTED_GRANT_TYPES.includes(grant as GrantType)) throw new DirectoryError(`grant type not available yet: ${grant}`);
+    }
+    // OAuth 2.1 §4.2: client credentials only for confidential clients; the same holds for every
+    // autonomous grant, since a public client cannot prove who it is.
+    if (clientType === 'public' && grantTypes.some((grant) => grant !== GRANT_TYPES.authorizationCode && grant !== GRANT_TYPES.refreshToken)) {
+      throw new DirectoryError('a public client (auth method none) may only use authorization_code and refresh_token');
+    }
+    const jwks = request.jwks ? parseJwks(request.jwks) : null;
+    if (request.auth_method === 'private_key_jwt' && !jwks) throw new DirectoryError('private_key_jwt needs a JWKS with the client\'s public keys (--jwks FILE)');
+    if (grantTypes.includes(GRANT_TYPES.jwtBearer) && !jwks) throw new DirectoryError('the jwt-bearer grant needs a JWKS with the client\'s public keys (--jwks FILE)');
+
+    for (const resource of request.resources) {
+      if (!this.db.prepare('SELECT 1 FROM resources WHERE identifier = ?').get(resource)) throw new DirectoryError(`unknown resource: ${resource}`);
+    }
+
+    const clientId = newId('app');
+    const now = this.clock.now();
+    this.db.prepare(
+      `INSERT INTO applications (client_id, name, identity_type, sub_type, client_type, auth_method, jwks, grant_types, scopes,
+         redirect_uris, consent_mode, registration, max_delegation_depth, enabled, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'admin', ?, 1, ?)`,
+    ).run(
+      clientId, request.name, request.identity_type, request.sub_type ?? null, clientType, request.auth_method,
+      jwks ? JSON.stringify(jwks) : null, JSON.stringify(grantTypes), request.scopes ? JSON.stringify([...new Set(request.scopes)]) : null,
+      JSON.stringify(request.redirect_uris), request.consent_mode, request.max_delegation_depth, now,
+    );
+    const addDependency = this.db.prepare('INSERT INTO application_dependencies (client_id, resource) VALUES (?, ?)');
+    for (const resource of new Set(request.resources)) addDependency.run(clientId, resource);
+
+    let clientSecret: string | null = null;
+    if (request.auth_method === 'client_secret_basic' || request.auth_method === 'client_secret_post') {
+      clientSecret = randomSecret();
+      this.db.prepare('INSERT INTO client_secrets (id, client_id, secret_hash, created_at) VALUES (?, ?, ?, ?)').run(newId('sec'), clientId, hashSecret(clientSecret), now);
+    }
+    return { application: this.get(clientId)!, clientSecret };
+  }
+
+  get(clientId: string): Application | null {
+    const row = this.byId.get(clientId) as ApplicationRow | undefined;
+    return row ? fromRow(row) : null;
+  }
+
+  list(): Application[] {
+    return (this.db.prepare('SELECT * FROM applications ORDER BY created_at, client_id').all() as ApplicationRow[]).map(fromRow);
+  }
+
+  /** Hashes of the application's active secrets (more than one while a secret is being rotated). */
+  secretHashes(clientId: string): Buffer[] {
+    return (this.secretsOf.all(clientId) as Array<{ secret_hash: Buffer }>).map((row) => row.secret_hash);
+  }
+
+  dependencies(clientId: string): string[] {
+    return (this.dependenciesOf.all(clientId) as Array<{ resource: string }>).map((row) => row.resource);
+  }
+
+  hasDependency(clientId: string, resource: string): boolean {
+    return this.isDependency.get(clientId, resource) !== undefined;
+  }
+
+  setEnabled(clientId: string, enabled: boolean): Application {
+    const result = this.db.prepare('UPDATE applications SET enabled = ? WHERE client_id = ?').run(enabled ? 1 : 0, clientId);
+    if (result.changes === 0) throw new DirectoryError(`unknown application: ${clientId}`, 404);
+    return this.get(clientId)!;
+  }
+
+  view(app: Application): ApplicationView {
+    return {
+      client_id: app.clientId,
+      name: app.name,
+      identity_type: app.identityType,
+      sub_type: app.subType,
+      client_type: app.clientType,
+      auth_method: app.authMethod,
+      grant_types: app.grantTypes,
+      scopes: app.scopes,
+      resources: this.dependencies(app.clientId),
+      redirect_uris: app.redirectUris,
+      consent_mode: app.consentMode,
+      registration: app.registration,
+      max_delegation_depth: app.maxDelegationDepth,
+      enabled: app.enabled,
+      has_jwks: app.jwks !== null,
+      created_at: new Date(app.createdAt).toISOString(),
+    };
+  }
+}
+
+function defaultGrants(clientType: 'confidential' | 'public'): string[] {
+  return clientType === 'public' ? [GRANT_TYPES.authorizationCode, GRANT_TYPES.refreshToken] : [GRANT_TYPES.clientCredentials];
+}

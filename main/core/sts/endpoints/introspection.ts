@@ -1,0 +1,82 @@
+import type { Clock } from '../../clock.js';
+import { epochSeconds } from '../../clock.js';
+import type { Applications } from '../../directory/applications.js';
+import type { Resources } from '../../directory/resources.js';
+import type { Users } from '../../directory/users.js';
+import type { Db } from '../../store/database.js';
+import { verifyAccessToken } from '../../tokens/access-token.js';
+import type { SigningKeys } from '../../tokens/signing-keys.js';
+import type { ClientAuthenticator } from '../client-auth.js';
+import { InvalidClient, InvalidRequest } from '../errors.js';
+import type { Params } from '../params.js';
+
+export type IntrospectionResponse = { active: false } | {
+  active: true;
+  token_type: 'Bearer';
+  client_id: string;
+  sub: string;
+  aud: string;
+  scope?: string;
+  exp: number;
+  iat: number;
+  iss: string;
+  jti: string;
+};
+
+const INACTIVE = { active: false } as const;
+
+/**
+ * Token introspection (RFC 7662). Only an authenticated confidential client may ask, and only about a
+ * token issued to it or addressed to a resource it serves; everything else is `{"active": false}`, with
+ * nothing more (§2.2: do not reveal why).
+ */
+export class IntrospectionEndpoint {
+  private readonly tokenRow;
+
+  constructor(
+    db: Db,
+    private readonly clients: ClientAuthenticator,
+    private readonly keys: SigningKeys,
+    private readonly applications: Applications,
+    private readonly resources: Resources,
+    private readonly users: Users,
+    private readonly clock: Clock,
+    private readonly issuer: () => string,
+  ) {
+    this.tokenRow = db.prepare('SELECT client_id, user_id, revoked_at FROM issued_tokens WHERE jti = ?');
+  }
+
+  async handle(params: Params, authorization: string | undefined): Promise<IntrospectionResponse> {
+    const duplicate = params.firstDuplicate(new Set());
+    if (duplicate) throw new InvalidRequest(`parameter ${duplicate} was sent more than once`);
+    const caller = await this.clients.authenticate(authorization, params);
+    // RFC 7662 §2.1: the endpoint MUST require some form of authorization; client_id alone proves nothing.
+    if (!caller || caller.method === 'none') throw new InvalidClient('client authentication is required');
+    const token = params.get('token');
+    if (token === undefined) throw new InvalidRequest('token is required');
+
+    const now = epochSeconds(this.clock);
+    const payload = await verifyAccessToken(this.keys, this.issuer(), token, now);
+    if (!payload) return INACTIVE;
+    const row = this.tokenRow.get(payload.jti) as { client_id: string; user_id: string | null; revoked_at: number | null } | undefined;
+    if (!row || row.revoked_at !== null || row.client_id !== payload.client_id) return INACTIVE;
+    const client = this.applications.get(row.client_id);
+    if (!client?.enabled) return INACTIVE;
+    if (row.user_id !== null && !this.users.get(row.user_id)?.enabled) return INACTIVE;
+    const servedBy = this.resources.get(payload.aud)?.servedBy ?? null;
+    if (caller.app.clientId !== row.client_id && caller.app.clientId !== servedBy) return INACTIVE;
+
+    return {
+      active: true,
+      token_type: 'Bearer',
+      client_id: payload.client_id,
+      sub: payload.sub,
+      aud: payload.aud,
+      ...(payload.scope ? { scope: payload.scope } : {}),
+      exp: payload.exp,
+      iat: payload.iat,
+      iss: this.issuer(),
+      jti: payload.jti,
+    };
+  }
+}

@@ -1,0 +1,61 @@
+import type { AuditLog } from '../../audit/audit-log.js';
+import type { Clock } from '../../clock.js';
+import { epochSeconds } from '../../clock.js';
+import type { Db } from '../../store/database.js';
+import { verifyAccessToken } from '../../tokens/access-token.js';
+import type { SigningKeys } from '../../tokens/signing-keys.js';
+import type { ClientAuthenticator } from '../client-auth.js';
+import { InvalidClient, InvalidRequest, TemporarilyUnavailable } from '../errors.js';
+import type { Params } from '../params.js';
+
+/**
+ * Token revocation (RFC 7009). The client authenticates (a public client by its client_id, §2.1) and
+ * may revoke only its own tokens. An unknown or invalid token is answered with 200 (§2.2). If the
+ * revocation cannot be stored, the answer is 503, never a 200 that would leave a live token behind.
+ */
+export class RevocationEndpoint {
+  private readonly tokenRow;
+  private readonly revoke;
+
+  constructor(
+    db: Db,
+    private readonly clients: ClientAuthenticator,
+    private readonly keys: SigningKeys,
+    private readonly audit: AuditLog,
+    private readonly clock: Clock,
+    private readonly issuer: () => string,
+    private readonly transaction: <T>(work: () => T) => T,
+  ) {
+    this.tokenRow = db.prepare('SELECT client_id, subject, audience, revoked_at FROM issued_tokens WHERE jti = ?');
+    this.revoke = db.prepare('UPDATE issued_tokens SET revoked_at = ? WHERE jti = ? AND revoked_at IS NULL');
+  }
+
+  async handle(params: Params, authorization: string | undefined): Promise<void> {
+    const duplicate = params.firstDuplicate(new Set());
+    if (duplicate) throw new InvalidRequest(`parameter ${duplicate} was sent more than once`);
+    const caller = await this.clients.authenticate(authorization, params);
+    if (!caller) throw new InvalidClient('client authentication is required');
+    const token = params.get('token');
+    if (token === undefined) throw new InvalidRequest('token is required');
+
+    // Expired tokens are verified too: revoking one is harmless and says nothing.
+    const payload = await verifyAccessToken(this.keys, this.issuer(), token, 0);
+    if (!payload) return;
+    const row = this.tokenRow.get(payload.jti) as { client_id: string; subject: string; audience: string; revoked_at: number | null } | undefined;
+    if (!row) return;
+    if (row.client_id !== caller.app.clientId) {
+      // §2.1: the server verifies the token was issued to the requesting client; if not, the request is refused.
+      this.audit.record({ event: 'token.revocation_refused', decision: 'deny', clientId: caller.app.clientId, jti: payload.jti, reason: 'token belongs to another client' });
+      throw new InvalidRequest('the token was not issued to this client');
+    }
+    if (row.revoked_at !== null) return;
+    try {
+      this.transaction(() => {
+        this.revoke.run(epochSeconds(this.clock), payload.jti);
+        this.audit.append({ event: 'token.revoked', decision: 'info', clientId: row.client_id, subject: row.subject, resource: row.audience, jti: payload.jti, reason: 'revoked by its client' });
+      });
+    } catch (error) {
+      throw new TemporarilyUnavailable('the revocation could not be stored; try again', { reason: (error as Error).message });
+    }
+  }
+}

@@ -1,0 +1,44 @@
+import type { Application, Applications } from '../../directory/applications.js';
+import type { Resource, Resources } from '../../directory/resources.js';
+import { resourceIdentifier, scopeToken } from '../../../../shared/admin-api.js';
+import { InvalidScope, InvalidTarget } from '../errors.js';
+import type { Params } from '../params.js';
+
+export interface Target {
+  resource: Resource;
+  scopes: string[];
+}
+
+/**
+ * What an autonomous request may have: one resource among the application's dependencies (RFC 8707),
+ * and scopes within the application's allowed scopes ∩ the resource's scopes. No `scope` means all it may
+ * have; asking for more is `invalid_scope` (RFC 6749 §5.2), never a silent narrowing.
+ */
+export function resolveAutonomousTarget(app: Application, params: Params, applications: Applications, resources: Resources): Target {
+  const requested = params.all('resource');
+  if (requested.length > 1) throw new InvalidTarget('ask for one resource per token');
+  let identifier = requested[0];
+  if (identifier === undefined) {
+    // RFC 8707 §2: a default resource may be used when the client names none.
+    const dependencies = applications.dependencies(app.clientId);
+    if (dependencies.length !== 1) throw new InvalidTarget('the resource parameter is required');
+    identifier = dependencies[0]!;
+  }
+  if (!resourceIdentifier.safeParse(identifier).success) throw new InvalidTarget('resource must be an absolute URI without a fragment');
+  const resource = resources.get(identifier);
+  // One answer for unknown and not-allowed: the endpoint is not a directory of resources.
+  if (!resource || !applications.hasDependency(app.clientId, identifier)) {
+    throw new InvalidTarget('the resource is unknown or not available to this client', { reason: resource ? 'resource is not a dependency of the client' : 'unknown resource' });
+  }
+  if (resource.credentialType !== 'token') throw new InvalidTarget('this resource does not issue tokens yet');
+
+  const allowed = app.scopes === null ? resource.scopes : resource.scopes.filter((scope) => app.scopes!.includes(scope));
+  const scopeParam = params.get('scope');
+  if (scopeParam === undefined) return { resource, scopes: allowed };
+  const asked = [...new Set(scopeParam.split(' ').filter(Boolean))];
+  for (const scope of asked) {
+    if (!scopeToken.safeParse(scope).success) throw new InvalidScope('malformed scope');
+    if (!allowed.includes(scope)) throw new InvalidScope('a requested scope is not allowed', { reason: `scope not allowed: ${scope}` });
+  }
+  return { resource, scopes: asked };
+}

@@ -1,0 +1,32 @@
+import { GRANT_TYPES } from '../../../../shared/domain.js';
+import type { Applications } from '../../directory/applications.js';
+import type { Resources } from '../../directory/resources.js';
+import { autonomousSubject, type Issuance, type TokenResponse } from '../../tokens/issuance.js';
+import { InvalidClient, UnauthorizedClient } from '../errors.js';
+import type { GrantContext, GrantHandler } from './grant.js';
+import { resolveAutonomousTarget } from './autonomous-target.js';
+
+/** client_credentials (RFC 6749 §4.4, OAuth 2.1 §4.2) with resource indicators (RFC 8707). */
+export class ClientCredentialsGrant implements GrantHandler {
+  readonly grantType = GRANT_TYPES.clientCredentials;
+  readonly parameters = new Set(['scope', 'resource']);
+  readonly authenticatesItself = false;
+
+  constructor(private readonly applications: Applications, private readonly resources: Resources, private readonly issuance: Issuance) {}
+
+  async handle({ client, params }: GrantContext): Promise<TokenResponse> {
+    if (!client) throw new InvalidClient('client authentication is required');
+    // OAuth 2.1 §4.2: "The client credentials grant type MUST only be used by confidential clients."
+    if (client.app.clientType !== 'confidential') throw new UnauthorizedClient('public clients cannot use client_credentials');
+    const target = resolveAutonomousTarget(client.app, params, this.applications, this.resources);
+    return this.issuance.issueAccessToken({
+      app: client.app,
+      subject: autonomousSubject(client.app.clientId),
+      userId: null,
+      resource: target.resource,
+      scopes: target.scopes,
+      grantType: this.grantType,
+      trustLevel: client.trustLevel,
+    });
+  }
+}

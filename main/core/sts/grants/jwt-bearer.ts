@@ -1,0 +1,54 @@
+import { GRANT_TYPES } from '../../../../shared/domain.js';
+import type { Applications } from '../../directory/applications.js';
+import type { Resources } from '../../directory/resources.js';
+import { autonomousSubject, type Issuance, type TokenResponse } from '../../tokens/issuance.js';
+import { AssertionRejected, type AssertionVerifier } from '../assertions.js';
+import { InvalidGrant, InvalidRequest, UnauthorizedClient } from '../errors.js';
+import type { GrantContext, GrantHandler } from './grant.js';
+import { resolveAutonomousTarget } from './autonomous-target.js';
+
+/**
+ * JWT bearer grant (RFC 7523 §2.1): an assertion signed by a key registered on the application, whose
+ * `sub` is the application itself, buys a token for one of its dependencies. Replay-protected by `jti`.
+ */
+export class JwtBearerGrant implements GrantHandler {
+  readonly grantType = GRANT_TYPES.jwtBearer;
+  readonly parameters = new Set(['assertion', 'scope', 'resource']);
+  readonly authenticatesItself = true;
+
+  constructor(
+    private readonly assertions: AssertionVerifier,
+    private readonly audiences: () => readonly string[],
+    private readonly applications: Applications,
+    private readonly resources: Resources,
+    private readonly issuance: Issuance,
+  ) {}
+
+  async handle({ client, params }: GrantContext): Promise<TokenResponse> {
+    const assertion = params.get('assertion');
+    if (assertion === undefined) throw new InvalidRequest('assertion is required');
+    let verified;
+    try {
+      verified = await this.assertions.verify(assertion, this.audiences());
+    } catch (error) {
+      // RFC 7523 §3.1: an invalid assertion is invalid_grant.
+      if (error instanceof AssertionRejected) throw new InvalidGrant('the assertion is invalid', { reason: error.reason });
+      throw error;
+    }
+    const { app, payload } = verified;
+    if (payload.sub !== app.clientId) throw new InvalidGrant('the assertion is invalid', { reason: 'assertion sub must be the application itself' });
+    if (client && client.app.clientId !== app.clientId) throw new InvalidGrant('the assertion is invalid', { reason: 'assertion issued by another client' });
+    if (!app.enabled) throw new InvalidGrant('the assertion is invalid', { reason: 'application is disabled' });
+    if (!app.grantTypes.includes(this.grantType)) throw new UnauthorizedClient('the client may not use this grant type');
+    const target = resolveAutonomousTarget(app, params, this.applications, this.resources);
+    return this.issuance.issueAccessToken({
+      app,
+      subject: autonomousSubject(app.clientId),
+      userId: null,
+      resource: target.resource,
+      scopes: target.scopes,
+      grantType: this.grantType,
+      trustLevel: 'key_bound',
+    });
+  }
+}

@@ -1,0 +1,103 @@
+import type { AuditLog } from '../audit/audit-log.js';
+import type { Clock } from '../clock.js';
+import { epochSeconds } from '../clock.js';
+import type { Application } from '../directory/applications.js';
+import type { Resource } from '../directory/resources.js';
+import type { Db } from '../store/database.js';
+import type { TrustLevel } from '../../../shared/domain.js';
+import { mintAccessToken } from './access-token.js';
+import { SigningKeys, SigningKeyUnavailable } from './signing-keys.js';
+import { ServerError, TemporarilyUnavailable } from '../sts/errors.js';
+
+export interface AccessTokenRequest {
+  app: Application;
+  /** `client:<client_id>` for autonomous tokens, the user's id otherwise. */
+  subject: string;
+  userId: string | null;
+  resource: Resource;
+  scopes: readonly string[];
+  grantType: string;
+  trustLevel: TrustLevel;
+  /** What the audit row should say beyond the token itself (e.g. which API key). Never a secret. */
+  auditDetail?: Record<string, unknown>;
+}
+
+/** RFC 6749 §5.1 (and RFC 8693 §2.2.1 for issued_token_type). */
+export interface TokenResponse {
+  access_token: string;
+  token_type: 'Bearer' | 'N_A';
+  expires_in: number;
+  scope?: string;
+  issued_token_type?: string;
+  refresh_token?: string;
+  id_token?: string;
+}
+
+/** The `sub` of a token with no user: namespaced so it can never equal a user id (`usr_…`). */
+export const autonomousSubject = (clientId: string): string => `client:${clientId}`;
+
+/**
+ * Mints access tokens. Every token is recorded (for introspection and revocation) together with its
+ * audit row in one transaction; if either cannot be written, the token is never handed out.
+ */
+export class Issuance {
+  private readonly insertToken;
+
+  constructor(
+    private readonly db: Db,
+    private readonly keys: SigningKeys,
+    private readonly audit: AuditLog,
+    private readonly clock: Clock,
+    private readonly issuer: () => string,
+  ) {
+    this.insertToken = db.prepare(
+      `INSERT INTO issued_tokens (jti, client_id, subject, user_id, audience, scope, grant_type, issued_at, expires_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+  }
+
+  async issueAccessToken(request: AccessTokenRequest): Promise<TokenResponse> {
+    const { app, resource } = request;
+    const scope = request.scopes.join(' ');
+    let minted;
+    try {
+      minted = await mintAccessToken(this.keys, this.issuer(), {
+        sub: request.subject,
+        aud: resource.identifier,
+        client_id: app.clientId,
+        scope: scope || undefined,
+        grant_type: request.grantType,
+        identity_type: app.identityType,
+        sub_type: app.subType ?? undefined,
+        trust_level: request.trustLevel,
+      }, epochSeconds(this.clock), resource.tokenLifetime);
+    } catch (error) {
+      if (error instanceof SigningKeyUnavailable) throw new TemporarilyUnavailable('the broker cannot issue tokens right now (vault locked or signing key unavailable)', { reason: error.message });
+      throw error;
+    }
+    try {
+      this.db.transaction(() => {
+        this.insertToken.run(minted.jti, app.clientId, request.subject, request.userId, resource.identifier, scope, request.grantType, minted.iat, minted.exp);
+        this.audit.append({
+          event: 'token.issued',
+          decision: 'allow',
+          clientId: app.clientId,
+          subject: request.subject,
+          resource: resource.identifier,
+          grantType: request.grantType,
+          jti: minted.jti,
+          detail: { scope, trust_level: request.trustLevel, expires_at: minted.exp, ...request.auditDetail },
+        });
+      }).immediate();
+    } catch (error) {
+      // Fail closed (DESIGN.md §6): no record, no token.
+      throw new ServerError('the token could not be recorded', { reason: `issuance not recorded: ${(error as Error).message}` });
+    }
+    return {
+      access_token: minted.token,
+      token_type: 'Bearer',
+      expires_in: minted.exp - minted.iat,
+      ...(scope ? { scope } : {}),
+    };
+  }
+}

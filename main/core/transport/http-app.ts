@@ -1,0 +1,112 @@
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { Forbidden, NotFound, OAuthError, PayloadTooLarge, InvalidRequest, ServerError } from '../sts/errors.js';
+import { Params } from '../sts/params.js';
+import type { Logger } from '../logger.js';
+
+export const BODY_LIMIT_BYTES = 64 * 1024;
+
+/** Where a request came in: the loopback TCP listener, or the local socket (a later issue). */
+export type Transport = 'tcp' | 'socket';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The form body as parameters, for application/x-www-form-urlencoded requests. */
+    form?: Params;
+  }
+}
+
+export interface PerimeterOptions {
+  /** Exact `Host` values this listener answers to, lowercase (DNS rebinding). Empty until listening. */
+  allowedHosts: () => ReadonlySet<string>;
+  /** This listener's own origin; any other `Origin` on an OAuth endpoint is refused. */
+  ownOrigin: () => string;
+  log: Logger;
+}
+
+/**
+ * The HTTP perimeter: what every request passes before any route sees it. Host check, body limit,
+ * form parsing that keeps duplicates, timeouts, and one error handler that speaks OAuth JSON with
+ * `Cache-Control: no-store` and never echoes input.
+ */
+export function createHttpApp(options: PerimeterOptions): FastifyInstance {
+  const app = Fastify({
+    logger: false,
+    bodyLimit: BODY_LIMIT_BYTES,
+    connectionTimeout: 30_000,
+    keepAliveTimeout: 5_000,
+    requestTimeout: 15_000,
+    http: { headersTimeout: 10_000, maxHeaderSize: 16 * 1024 },
+    routerOptions: { maxParamLength: 200 },
+    return503OnClosing: true,
+    forceCloseConnections: true,
+    trustProxy: false,
+  });
+
+  // DNS rebinding: a page on evil.example that resolves to 127.0.0.1 still sends `Host: evil.example`.
+  app.addHook('onRequest', async (request) => {
+    const host = request.headers.host?.toLowerCase();
+    if (!host || !options.allowedHosts().has(host)) throw new Forbidden('host not allowed', { reason: 'foreign Host header' });
+  });
+
+  app.removeContentTypeParser(['application/json', 'text/plain']);
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, body.length === 0 ? undefined : JSON.parse(body as string));
+    } catch {
+      done(new InvalidRequest('the body is not valid JSON'), undefined);
+    }
+  });
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (request, body, done) => {
+    try {
+      request.form = Params.parse(body as string);
+      done(null, undefined);
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  });
+
+  app.setNotFoundHandler(async (_request, reply) => sendError(reply, new NotFound()));
+  app.setErrorHandler(async (error: FastifyError | OAuthError, _request, reply) => {
+    if (error instanceof OAuthError) return sendError(reply, error);
+    switch (error.code) {
+      case 'FST_ERR_CTP_BODY_TOO_LARGE': return sendError(reply, new PayloadTooLarge());
+      case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': return sendError(reply, new OAuthError('invalid_request', 415, 'unsupported content type'));
+      case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH': return sendError(reply, new InvalidRequest('malformed request body'));
+    }
+    if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) return sendError(reply, new InvalidRequest('malformed request'));
+    options.log.error(`internal error: ${error.message}`);
+    return sendError(reply, new ServerError());
+  });
+  return app;
+}
+
+export function sendError(reply: FastifyReply, error: OAuthError): FastifyReply {
+  return reply
+    .code(error.status)
+    .headers({ 'cache-control': 'no-store', pragma: 'no-cache', ...error.headers })
+    .type('application/json')
+    .send(error.toJSON());
+}
+
+/** OAuth responses carrying tokens or token state are never cached (RFC 6749 §5.1). */
+export function sendJson(reply: FastifyReply, body: unknown, status = 200): FastifyReply {
+  return reply.code(status).headers({ 'cache-control': 'no-store', pragma: 'no-cache' }).type('application/json').send(body);
+}
+
+/**
+ * What OAuth's back-channel endpoints require of a request: a browser must never drive them, so a
+ * foreign `Origin` is refused (403); the body must be a form (RFC 6749 §3.2); and nothing may ride in
+ * the query string, where it would be logged.
+ */
+export function requireBackChannelForm(request: FastifyRequest, ownOrigin: string): Params {
+  const origin = request.headers.origin;
+  if (origin !== undefined && origin !== ownOrigin) throw new Forbidden('cross-origin requests are not allowed here', { reason: 'foreign Origin header' });
+  if (request.url.includes('?')) throw new InvalidRequest('parameters must be sent in the request body, not the query string');
+  const contentType = request.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
+  if (contentType !== 'application/x-www-form-urlencoded' || !request.form) {
+    throw new InvalidRequest('the request body must be application/x-www-form-urlencoded');
+  }
+  return request.form;
+}

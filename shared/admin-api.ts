@@ -1,0 +1,102 @@
+// The admin API's contract (`/api/...`): request and response schemas used by the broker, the CLI and
+// the UI. Validation happens at the broker's boundary with these same schemas.
+import { z } from 'zod';
+import { CLIENT_AUTH_METHODS, CONSENT_MODES, CREDENTIAL_TYPES, IDENTITY_TYPES } from './domain.js';
+
+/** An absolute URI without a fragment (RFC 8707 §2: resource indicators). */
+export const resourceIdentifier = z.string().max(2048).refine((value) => {
+  try {
+    const url = new URL(value);
+    return url.hash === '' && !value.includes('#') && url.protocol.length > 1;
+  } catch {
+    return false;
+  }
+}, 'must be an absolute URI without a fragment');
+
+/** RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ). */
+export const scopeToken = z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'not a valid scope token').max(256);
+
+const name = z.string().trim().min(1).max(200);
+
+export const jwkSet = z.object({
+  keys: z.array(z.record(z.string(), z.unknown())).min(1).max(20),
+});
+
+export const setupRequest = z.object({ name, email: z.email().max(320) }).strict();
+
+export const createResourceRequest = z.object({
+  name,
+  identifier: resourceIdentifier,
+  scopes: z.array(scopeToken).max(100).default([]),
+  credential_type: z.enum(CREDENTIAL_TYPES).default('token'),
+  token_lifetime: z.number().int().min(30).max(86_400).default(600),
+  served_by: z.string().min(1).max(200).optional(),
+}).strict();
+export type CreateResourceRequest = z.input<typeof createResourceRequest>;
+
+export const createApplicationRequest = z.object({
+  name,
+  identity_type: z.enum(IDENTITY_TYPES).default('agent'),
+  sub_type: z.string().trim().min(1).max(100).optional(),
+  auth_method: z.enum(CLIENT_AUTH_METHODS).default('client_secret_basic'),
+  jwks: jwkSet.optional(),
+  grant_types: z.array(z.string().min(1).max(200)).max(10).optional(),
+  resources: z.array(resourceIdentifier).max(100).default([]),
+  scopes: z.array(scopeToken).max(100).optional(),
+  redirect_uris: z.array(z.string().max(2048)).max(20).default([]),
+  consent_mode: z.enum(CONSENT_MODES).default('explicit'),
+  max_delegation_depth: z.number().int().min(1).max(10).default(3),
+}).strict();
+export type CreateApplicationRequest = z.input<typeof createApplicationRequest>;
+
+export const unlockVaultRequest = z.object({ passphrase: z.string().min(1).max(1024) }).strict();
+
+export const auditQuery = z.object({
+  client_id: z.string().max(200).optional(),
+  event: z.string().max(100).optional(),
+  decision: z.enum(['allow', 'deny', 'info']).optional(),
+  limit: z.coerce.number().int().min(1).max(10_000).optional(),
+}).strict();
+
+export interface ApplicationView {
+  client_id: string;
+  name: string;
+  identity_type: string;
+  sub_type: string | null;
+  client_type: 'confidential' | 'public';
+  auth_method: string;
+  grant_types: string[];
+  scopes: string[] | null;
+  resources: string[];
+  redirect_uris: string[];
+  consent_mode: string;
+  registration: 'admin' | 'dynamic';
+  max_delegation_depth: number;
+  enabled: boolean;
+  has_jwks: boolean;
+  created_at: string;
+}
+
+export interface ResourceView {
+  identifier: string;
+  name: string;
+  scopes: string[];
+  credential_type: string;
+  token_lifetime: number;
+  served_by: string | null;
+  created_at: string;
+}
+
+export interface ApiKeyView {
+  id: string;
+  client_id: string;
+  created_at: string;
+  revoked_at: string | null;
+}
+
+export interface VaultStatus {
+  state: 'unlocked' | 'locked' | 'uninitialized';
+  backend: 'keychain' | 'passphrase' | null;
+  /** Why the vault is locked, and what to do about it. */
+  message: string | null;
+}

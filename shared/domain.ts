@@ -1,0 +1,46 @@
+// Domain vocabulary shared by the broker, the CLI and the renderer. Plain data: no Node, no Electron.
+
+export const IDENTITY_TYPES = ['agent', 'service', 'application', 'mcp_server'] as const;
+export type IdentityType = (typeof IDENTITY_TYPES)[number];
+
+export const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'] as const;
+export type ClientAuthMethod = (typeof CLIENT_AUTH_METHODS)[number];
+
+export const CONSENT_MODES = ['explicit', 'implicit'] as const;
+export type ConsentMode = (typeof CONSENT_MODES)[number];
+
+export const CREDENTIAL_TYPES = ['token', 'vaulted', 'brokered'] as const;
+export type CredentialType = (typeof CREDENTIAL_TYPES)[number];
+
+export const GRANT_TYPES = {
+  authorizationCode: 'authorization_code',
+  refreshToken: 'refresh_token',
+  clientCredentials: 'client_credentials',
+  tokenExchange: 'urn:ietf:params:oauth:grant-type:token-exchange',
+  jwtBearer: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
+  apiKey: 'urn:latchkey:params:oauth:grant-type:api-key',
+} as const;
+export type GrantType = (typeof GRANT_TYPES)[keyof typeof GRANT_TYPES];
+
+/** Grant types this build issues tokens for; the others are reserved names. */
+export const SUPPORTED_GRANT_TYPES: readonly GrantType[] = [
+  GRANT_TYPES.clientCredentials,
+  GRANT_TYPES.jwtBearer,
+  GRANT_TYPES.apiKey,
+];
+
+/** Short names accepted wherever a grant type is named (CLI flags, the token endpoint for api_key). */
+export const GRANT_TYPE_ALIASES: Readonly<Record<string, GrantType>> = {
+  api_key: GRANT_TYPES.apiKey,
+  'api-key': GRANT_TYPES.apiKey,
+  jwt_bearer: GRANT_TYPES.jwtBearer,
+  'jwt-bearer': GRANT_TYPES.jwtBearer,
+  token_exchange: GRANT_TYPES.tokenExchange,
+  'token-exchange': GRANT_TYPES.tokenExchange,
+};
+
+/** How strongly a client proved who it is, carried in tokens as `trust_level`. */
+export const TRUST_LEVELS = ['none', 'api_key', 'shared_secret', 'key_bound'] as const;
+export type TrustLevel = (typeof TRUST_LEVELS)[number];
+
+export const API_KEY_PREFIX = 'lk_sk_';
