@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { ApplicationView, ApiKeyView, ResourceView, VaultStatus } from '../../shared/admin-api.js';
-import { AdminClient } from './admin-client.js';
+import type { AdminClient } from './admin-client.js';
 import { CliError } from './cli-error.js';
 import { readSecretInput } from './prompt.js';
 

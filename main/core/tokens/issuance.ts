@@ -6,7 +6,8 @@ import type { Resource } from '../directory/resources.js';
 import type { Db } from '../store/database.js';
 import type { TrustLevel } from '../../../shared/domain.js';
 import { mintAccessToken } from './access-token.js';
-import { SigningKeys, SigningKeyUnavailable } from './signing-keys.js';
+import type { SigningKeys} from './signing-keys.js';
+import { SigningKeyUnavailable } from './signing-keys.js';
 import { ServerError, TemporarilyUnavailable } from '../sts/errors.js';
 
 export interface AccessTokenRequest {
