@@ -27,6 +27,7 @@ import { registerOAuthRoutes } from './sts/routes.js';
 import { Issuance } from './tokens/issuance.js';
 import { SigningKeys } from './tokens/signing-keys.js';
 import { createHttpApp } from './transport/http-app.js';
+import { registerUiPlaceholder } from './ui/placeholder.js';
 import type { KeyVault } from './vault/key-vault.js';
 import { VaultError } from './vault/key-vault.js';
 import { KeychainKeyVault, probeKeychain } from './vault/keychain.js';
@@ -107,6 +108,7 @@ export class Broker {
       keys: this.keys,
       transport: 'tcp',
     });
+    registerUiPlaceholder(this.http);
     registerAdminRoutes(this.http, {
       adminTokenHash: hashSecret(this.adminToken),
       ownOrigin: issuer,

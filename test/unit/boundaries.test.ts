@@ -1,0 +1,32 @@
+import { ESLint } from 'eslint';
+import { describe, expect, it } from 'vitest';
+
+// The layering of STYLE.md is enforced by lint; these prove the rule fires where it must and only there.
+const eslint = new ESLint({ cwd: process.cwd() });
+
+async function restrictedImports(filePath: string, source: string): Promise<string[]> {
+  const [result] = await eslint.lintText(source, { filePath });
+  return result!.messages.filter((message) => message.ruleId === 'no-restricted-imports').map((message) => message.message);
+}
+
+describe('module boundaries', () => {
+  it('main/core may not import electron', async () => {
+    expect(await restrictedImports('main/core/sts/leak.ts', "import { app } from 'electron';\nexport const x = app;\n")).toHaveLength(1);
+  });
+
+  it('the renderer may not import Node built-ins or Node-only packages', async () => {
+    expect(await restrictedImports('renderer/src/leak.ts', "import { readFileSync } from 'node:fs';\nexport const x = readFileSync;\n")).toHaveLength(1);
+    expect(await restrictedImports('renderer/src/leak.ts', "import path from 'path';\nexport const x = path;\n")).toHaveLength(1);
+    expect(await restrictedImports('renderer/src/leak.ts', "import Database from 'better-sqlite3';\nexport const x = Database;\n")).toHaveLength(1);
+  });
+
+  it('shared/ may import neither Node nor Electron', async () => {
+    expect(await restrictedImports('shared/leak.ts', "import { createHash } from 'node:crypto';\nexport const x = createHash;\n")).toHaveLength(1);
+    expect(await restrictedImports('shared/leak.ts', "import { ipcMain } from 'electron';\nexport const x = ipcMain;\n")).toHaveLength(1);
+  });
+
+  it('the Electron shell may import electron, and core may import Node', async () => {
+    expect(await restrictedImports('main/app/window.main.ts', "import { app } from 'electron';\nexport const x = app;\n")).toHaveLength(0);
+    expect(await restrictedImports('main/core/x.ts', "import { createHash } from 'node:crypto';\nexport const x = createHash;\n")).toHaveLength(0);
+  });
+});
