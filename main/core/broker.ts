@@ -103,9 +103,10 @@ export class Broker {
     registerOAuthRoutes(this.http, {
       urls: () => this.issuerUrls,
       token,
-      introspection: new IntrospectionEndpoint(this.db, clients, this.keys, this.applications, this.resources, this.users, this.clock, issuer),
+      introspection: new IntrospectionEndpoint(this.db, clients, this.keys, this.applications, this.resources, this.users, this.audit, this.clock, issuer),
       revocation: new RevocationEndpoint(this.db, clients, this.keys, this.audit, this.clock, issuer, transaction),
       keys: this.keys,
+      audit: this.audit,
       transport: 'tcp',
     });
     registerUiPlaceholder(this.http);
@@ -174,7 +175,8 @@ export class Broker {
       await this.vault.unlock(backend);
     } catch (error) {
       if (error instanceof VaultError) {
-        this.vault.markLocked(error.code, error.message);
+        // A failed attempt on an open vault (a mistyped passphrase) leaves it open: its keys are loaded.
+        if (this.vault.status.state !== 'unlocked') this.vault.markLocked(error.code, error.message);
         this.audit.record({ event: 'vault.unlock_failed', decision: 'deny', reason: error.message });
         if (error.code === 'wrong_passphrase' || error.code === 'backend_mismatch') throw error;
         this.log.warn(error.message);
@@ -226,9 +228,12 @@ export class Broker {
     return null;
   }
 
+  /** Forgets what can no longer matter: assertion jtis past expiry, token records a day past expiry. */
   private sweep(): void {
     try {
-      this.replay.sweep(epochSeconds(this.clock));
+      const now = epochSeconds(this.clock);
+      this.replay.sweep(now);
+      this.db.prepare('DELETE FROM issued_tokens WHERE expires_at < ?').run(now - 86_400);
     } catch (error) {
       this.log.warn(`sweep failed: ${(error as Error).message}`);
     }

@@ -27,6 +27,8 @@ export interface StartOptions {
   vault?: 'passphrase' | 'keychain';
   passphrase?: string;
   clock?: Clock;
+  /** The port to listen on; 0 (the default) picks a free one. */
+  port?: number;
 }
 
 export async function startBroker(options: StartOptions = {}): Promise<TestBroker> {
@@ -38,7 +40,7 @@ export async function startBroker(options: StartOptions = {}): Promise<TestBroke
     clock: options.clock,
     log: silentLogger,
   });
-  const issuer = await broker.listen(0);
+  const issuer = await broker.listen(options.port ?? 0);
   const test: TestBroker = {
     broker,
     issuer,
@@ -54,7 +56,8 @@ export async function startBroker(options: StartOptions = {}): Promise<TestBroke
     },
     async restart() {
       await broker.close();
-      return startBroker({ ...options, dataDir });
+      // Same port, so the same issuer: tokens issued before the restart carry it in `iss`.
+      return startBroker({ ...options, dataDir, port: Number(new URL(issuer).port) });
     },
     async close() {
       await broker.close();

@@ -9,6 +9,7 @@ import type { ApiKeys } from '../directory/api-keys.js';
 import type { Resources } from '../directory/resources.js';
 import type { Users } from '../directory/users.js';
 import { Forbidden, InvalidRequest, OAuthError } from '../sts/errors.js';
+import { VaultError } from '../vault/key-vault.js';
 import { sendError, sendJson } from '../transport/http-app.js';
 import type { VaultStatus } from '../../../shared/admin-api.js';
 import type { CreateApplicationRequest, CreateResourceRequest } from '../../../shared/admin-api.js';
@@ -49,6 +50,8 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
     });
     api.setErrorHandler(async (error: Error, _request, reply) => {
       if (error instanceof DirectoryError) return sendError(reply, new OAuthError('invalid_request', error.status, error.message));
+      // A wrong passphrase or the wrong backend is the caller's mistake; its message names no secret.
+      if (error instanceof VaultError) return sendError(reply, new OAuthError('invalid_request', 400, error.message));
       throw error;
     });
 

@@ -100,7 +100,9 @@ export class Applications {
     const grantTypes = [...new Set((request.grant_types ?? defaultGrants(clientType)).map(normalizeGrantType))];
     for (const grant of grantTypes) {
       if (!(Object.values(GRANT_TYPES) as string[]).includes(grant)) throw new DirectoryError(`unknown grant type: ${grant}`);
-      if (!SUPPORTED_GRANT_TYPES.includes(grant as GrantType)) throw new DirectoryError(`grant type not available yet: ${grant}`);
+      // Only what the admin asked for must be issuable today; a public client's defaults (authorization
+      // code, refresh) are what it is for, and the token endpoint refuses them until they exist.
+      if (request.grant_types && !SUPPORTED_GRANT_TYPES.includes(grant as GrantType)) throw new DirectoryError(`grant type not available yet: ${grant}`);
     }
     // OAuth 2.1 §4.2: client credentials only for confidential clients; the same holds for every
     // autonomous grant, since a public client cannot prove who it is.

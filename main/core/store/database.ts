@@ -24,10 +24,12 @@ export function openDatabase(file: string): Db {
   }
   const db = new Database(file);
   try {
+    db.pragma('busy_timeout = 5000');
+    // Refuse a database from the future before changing anything in it, not even its journal mode.
+    refuseNewer(db);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
-    db.pragma('busy_timeout = 5000');
     migrate(db);
     return db;
   } catch (error) {
@@ -39,13 +41,20 @@ export function openDatabase(file: string): Db {
 /** Applies the numbered migrations not yet applied, all in one transaction (Signal Desktop's discipline). */
 export function migrate(db: Db): void {
   const known = migrations.length;
-  const current = db.pragma('user_version', { simple: true }) as number;
-  if (current > known) throw new DatabaseTooNewError(current, known);
-  if (current === known) return;
+  if (refuseNewer(db) === known) return;
   db.transaction(() => {
+    // Read again under the write lock: another process may have migrated since the read above.
+    const current = refuseNewer(db);
     for (let version = current + 1; version <= known; version++) {
       db.exec(migrations[version - 1]!);
     }
     db.pragma(`user_version = ${known}`);
   }).immediate();
+}
+
+/** The schema version of the file; throws DatabaseTooNewError for one this code does not know. */
+function refuseNewer(db: Db): number {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > migrations.length) throw new DatabaseTooNewError(current, migrations.length);
+  return current;
 }

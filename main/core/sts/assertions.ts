@@ -26,7 +26,8 @@ export interface VerifiedAssertion {
  * Verifies JWTs signed by an application's registered key: private_key_jwt client assertions
  * (RFC 7523 §3, §2.2) and jwt-bearer grants (§2.1). Keys come only from the registration, never from
  * the token's header; only asymmetric algorithms; `aud` must be exactly one of ours, as a single string;
- * `exp` and `jti` are required, `exp` is short, and a `jti` is accepted once.
+ * `exp` and `jti` are required, `exp` is short, and a `jti` is accepted once: `verify` checks, and the
+ * caller `consume`s the assertion once its own checks have passed, so a refused assertion changes nothing.
  */
 export class AssertionVerifier {
   /** Per client: the registered JWKS (as JSON, to notice a change) and jose's key set for it. */
@@ -76,8 +77,12 @@ export class AssertionVerifier {
     if (payload.exp! > now + MAX_ASSERTION_LIFETIME_SECONDS + CLOCK_TOLERANCE_SECONDS) throw new AssertionRejected('assertion lifetime is too long', app.clientId);
     if (typeof payload.jti !== 'string' || payload.jti.length === 0 || payload.jti.length > 256) throw new AssertionRejected('assertion jti is invalid', app.clientId);
     if (typeof payload.sub !== 'string') throw new AssertionRejected('assertion sub is invalid', app.clientId);
-    if (!this.replay.consume(app.clientId, payload.jti, payload.exp!)) throw new AssertionRejected('assertion jti was used before (replay)', app.clientId);
     return { app, payload: payload as VerifiedAssertion['payload'] };
+  }
+
+  /** RFC 7523 §3 item 7: marks the assertion's `jti` used; a `jti` seen before is a replay. Call last. */
+  consume({ app, payload }: VerifiedAssertion): void {
+    if (!this.replay.consume(app.clientId, payload.jti, payload.exp)) throw new AssertionRejected('assertion jti was used before (replay)', app.clientId);
   }
 
   private keySet(app: Application): ReturnType<typeof createLocalJWKSet> {

@@ -69,20 +69,21 @@ export class ClientAuthenticator {
     if (assertion !== undefined || assertionType !== undefined) {
       if (assertionType !== CLIENT_ASSERTION_TYPE) throw new InvalidClient('unsupported client_assertion_type');
       if (assertion === undefined) throw new InvalidClient('client_assertion is required');
-      let verified;
       try {
-        verified = await this.assertions.verify(assertion, this.assertionAudiences());
+        const verified = await this.assertions.verify(assertion, this.assertionAudiences());
+        const { app, payload } = verified;
+        // RFC 7523 §3 item 2: for client authentication, sub (and iss) MUST be the client_id.
+        if (payload.sub !== app.clientId) throw new InvalidClient('client assertion is invalid', { reason: 'assertion sub is not the client_id' });
+        if (bodyClientId !== undefined && bodyClientId !== app.clientId) throw new InvalidRequest('client_id does not match the authenticated client');
+        if (app.authMethod !== 'private_key_jwt') throw new InvalidClient('client authentication failed', { reason: `client is registered for ${app.authMethod}` });
+        this.requireEnabled(app);
+        // Only an assertion that authenticates the client uses up its jti: a refused one changes nothing.
+        this.assertions.consume(verified);
+        return { app, method: 'private_key_jwt', trustLevel: TRUST.private_key_jwt };
       } catch (error) {
         if (error instanceof AssertionRejected) throw new InvalidClient('client assertion is invalid', { reason: error.reason });
         throw error;
       }
-      const { app, payload } = verified;
-      // RFC 7523 §3 item 2: for client authentication, sub (and iss) MUST be the client_id.
-      if (payload.sub !== app.clientId) throw new InvalidClient('client assertion is invalid', { reason: 'assertion sub is not the client_id' });
-      if (bodyClientId !== undefined && bodyClientId !== app.clientId) throw new InvalidRequest('client_id does not match the authenticated client');
-      if (app.authMethod !== 'private_key_jwt') throw new InvalidClient('client authentication failed', { reason: `client is registered for ${app.authMethod}` });
-      this.requireEnabled(app);
-      return { app, method: 'private_key_jwt', trustLevel: TRUST.private_key_jwt };
     }
     if (bodyClientId !== undefined) {
       const app = this.applications.get(bodyClientId);

@@ -1,10 +1,12 @@
-import type { FastifyInstance } from 'fastify';
-import { requireBackChannelForm, sendJson, type Transport } from '../transport/http-app.js';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AuditLog } from '../audit/audit-log.js';
+import { refuseForeignOrigin, requireBackChannelForm, sendJson, type Transport } from '../transport/http-app.js';
 import type { SigningKeys } from '../tokens/signing-keys.js';
 import { serverMetadata } from './endpoints/discovery.js';
 import type { IntrospectionEndpoint } from './endpoints/introspection.js';
 import type { RevocationEndpoint } from './endpoints/revocation.js';
 import type { TokenEndpoint } from './endpoints/token.js';
+import { OAuthError } from './errors.js';
 import type { IssuerUrls } from './issuer.js';
 
 export interface OAuthRouteDeps {
@@ -13,6 +15,7 @@ export interface OAuthRouteDeps {
   introspection: IntrospectionEndpoint;
   revocation: RevocationEndpoint;
   keys: SigningKeys;
+  audit: AuditLog;
   transport: Transport;
 }
 
@@ -30,20 +33,48 @@ export function registerOAuthRoutes(app: FastifyInstance, deps: OAuthRouteDeps):
   app.get('/.well-known/jwks.json', async (_request, reply) =>
     reply.header('cache-control', 'max-age=60').type('application/jwk-set+json').send(deps.keys.jwks()));
 
-  app.post('/oauth2/token', async (request, reply) => {
+  // The endpoints audit their own refusals; what the perimeter refuses first (a foreign Host or Origin, a
+  // body that is too large, not a form, or a query string) is audited here: every refusal is recorded (DESIGN.md §2).
+  const handedOver = new WeakSet<FastifyRequest>();
+  const backChannel = (event: string) => ({
+    onRequest: async (request: FastifyRequest) => refuseForeignOrigin(request, deps.urls().issuer),
+    onError: async (request: FastifyRequest, _reply: FastifyReply, error: FastifyError | OAuthError) => {
+      if (!handedOver.has(request)) recordPerimeterRefusal(deps.audit, event, request, error);
+    },
+  });
+
+  app.post('/oauth2/token', backChannel('token.refused'), async (request, reply) => {
     const params = requireBackChannelForm(request, deps.urls().issuer);
+    handedOver.add(request);
     const body = await deps.token.handle({ params, authorization: request.headers.authorization, transport: deps.transport });
     return sendJson(reply, body);
   });
 
-  app.post('/oauth2/token/introspect', async (request, reply) => {
+  app.post('/oauth2/token/introspect', backChannel('token.introspection_refused'), async (request, reply) => {
     const params = requireBackChannelForm(request, deps.urls().issuer);
+    handedOver.add(request);
     return sendJson(reply, await deps.introspection.handle(params, request.headers.authorization));
   });
 
-  app.post('/oauth2/token/revoke', async (request, reply) => {
+  app.post('/oauth2/token/revoke', backChannel('token.revocation_refused'), async (request, reply) => {
     const params = requireBackChannelForm(request, deps.urls().issuer);
+    handedOver.add(request);
     await deps.revocation.handle(params, request.headers.authorization);
     return sendJson(reply, {});
   });
+}
+
+function recordPerimeterRefusal(audit: AuditLog, event: string, request: FastifyRequest, error: FastifyError | OAuthError): void {
+  const why = error instanceof OAuthError ? `${error.error}: ${error.reason ?? error.description ?? ''}` : `invalid_request: ${error.code ?? 'malformed request'}`;
+  try {
+    audit.record({
+      event,
+      decision: 'deny',
+      // The claimed client id, as claimed; an identifier, not a secret. Nothing else from the request.
+      clientId: request.form?.get('client_id')?.slice(0, 200) ?? null,
+      reason: `perimeter: ${why}`.slice(0, 500),
+    });
+  } catch {
+    // The refusal stands whether or not it could be recorded.
+  }
 }

@@ -1,5 +1,5 @@
 import { exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
-import { randomBytes, type webcrypto } from 'node:crypto';
+import { createPublicKey, randomBytes, type JsonWebKey, type KeyObject, type webcrypto } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { Db } from '../store/database.js';
 import type { Vault } from '../vault/vault.js';
@@ -15,6 +15,11 @@ export interface Signer {
   kid: string;
   alg: string;
   key: CryptoKey;
+}
+
+export interface Verifier {
+  alg: string;
+  key: CryptoKey | KeyObject;
 }
 
 interface KeyRow {
@@ -49,10 +54,13 @@ export class SigningKeyUnavailable extends Error {
  */
 export class SigningKeys {
   private readonly active = new Map<KeyPurpose, Signer>();
-  private readonly verifiers = new Map<string, { alg: string; key: CryptoKey }>();
+  private readonly verifiers = new Map<string, Verifier>();
   private jwksCache: { value: { keys: JWK[] }; until: number } | undefined;
+  private readonly publishedKey;
 
-  constructor(private readonly db: Db, private readonly vault: Vault, private readonly clock: Clock) {}
+  constructor(private readonly db: Db, private readonly vault: Vault, private readonly clock: Clock) {
+    this.publishedKey = db.prepare('SELECT alg, public_jwk FROM signing_keys WHERE kid = ? AND (retired_at IS NULL OR publish_until > ?)');
+  }
 
   /**
    * Unseals the active keys, generating a purpose's first key only when it has never had one. A key that
@@ -84,8 +92,16 @@ export class SigningKeys {
   }
 
   /** The public key for a kid, for verifying Latchkey's own tokens; null for a kid it never published. */
-  verifier(kid: string): { alg: string; key: CryptoKey } | null {
-    return this.verifiers.get(kid) ?? null;
+  verifier(kid: string): Verifier | null {
+    const loaded = this.verifiers.get(kid);
+    if (loaded) return loaded;
+    // Public keys need no vault: while it is locked, Latchkey still knows its own tokens, so a
+    // revocation is stored instead of being answered like one for a token it never issued.
+    const row = this.publishedKey.get(kid, this.clock.now()) as Pick<KeyRow, 'alg' | 'public_jwk'> | undefined;
+    if (!row) return null;
+    const verifier = { alg: row.alg, key: createPublicKey({ key: JSON.parse(row.public_jwk) as JsonWebKey, format: 'jwk' }) };
+    this.verifiers.set(kid, verifier);
+    return verifier;
   }
 
   /** JWKS (RFC 7517): public members, kid, alg, use; cached until the next retired key drops out. */

@@ -101,12 +101,20 @@ export function sendJson(reply: FastifyReply, body: unknown, status = 200): Fast
  * the query string, where it would be logged.
  */
 export function requireBackChannelForm(request: FastifyRequest, ownOrigin: string): Params {
-  const origin = request.headers.origin;
-  if (origin !== undefined && origin !== ownOrigin) throw new Forbidden('cross-origin requests are not allowed here', { reason: 'foreign Origin header' });
+  refuseForeignOrigin(request, ownOrigin);
   if (request.url.includes('?')) throw new InvalidRequest('parameters must be sent in the request body, not the query string');
   const contentType = request.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
   if (contentType !== 'application/x-www-form-urlencoded' || !request.form) {
     throw new InvalidRequest('the request body must be application/x-www-form-urlencoded');
   }
   return request.form;
+}
+
+/**
+ * A foreign `Origin` means a web page is sending the request; refused (403) as an `onRequest` hook, before
+ * the body is read, since a browser's cross-origin "simple" POST may carry text/plain or multipart.
+ */
+export function refuseForeignOrigin(request: FastifyRequest, ownOrigin: string): void {
+  const origin = request.headers.origin;
+  if (origin !== undefined && origin !== ownOrigin) throw new Forbidden('cross-origin requests are not allowed here', { reason: 'foreign Origin header' });
 }

@@ -14,9 +14,15 @@ export class KeychainKeyVault implements KeyVault {
   readonly backend = 'keychain' as const;
 
   async store(vaultId: string, masterKey: Buffer): Promise<{ kdf: null; wrappedKey: null }> {
-    await setPassword(SERVICE, account(vaultId), masterKey.toString('base64'));
-    // Read it back: a keychain that accepts writes but loses them must not be trusted with the only copy.
-    const readBack = await getPassword(SERVICE, account(vaultId));
+    let readBack: string | null;
+    try {
+      await setPassword(SERVICE, account(vaultId), masterKey.toString('base64'));
+      // Read it back: a keychain that accepts writes but loses them must not be trusted with the only copy.
+      readBack = await getPassword(SERVICE, account(vaultId));
+    } catch (error) {
+      // A VaultError leaves the broker up and locked, saying why, instead of failing its start.
+      throw new VaultError('no_keychain', `the OS keychain cannot be reached (${describe(error)})`);
+    }
     if (readBack !== masterKey.toString('base64')) {
       throw new VaultError('no_keychain', 'the OS keychain did not keep the vault key');
     }
@@ -59,10 +65,12 @@ export async function probeKeychain(timeoutMs = 3000): Promise<KeychainProbe> {
     timer.unref();
   });
   const value = randomBytes(16).toString('base64url');
-  const probe = setPassword(SERVICE, 'probe', value)
-    .then(() => getPassword(SERVICE, 'probe'))
+  // An entry of its own: probes running at once (a second broker, the CLI) must not read each other's value.
+  const probeAccount = `probe:${randomBytes(8).toString('hex')}`;
+  const probe = setPassword(SERVICE, probeAccount, value)
+    .then(() => getPassword(SERVICE, probeAccount))
     .then(async (readBack): Promise<KeychainProbe> => {
-      await deletePassword(SERVICE, 'probe').catch(() => false);
+      await deletePassword(SERVICE, probeAccount).catch(() => false);
       return readBack === value ? { available: true } : { available: false, reason: 'the OS keychain did not keep a probe entry' };
     })
     .catch((error: unknown): KeychainProbe => ({ available: false, reason: describe(error) }));

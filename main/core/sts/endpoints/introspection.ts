@@ -1,3 +1,4 @@
+import type { AuditLog } from '../../audit/audit-log.js';
 import type { Clock } from '../../clock.js';
 import { epochSeconds } from '../../clock.js';
 import type { Applications } from '../../directory/applications.js';
@@ -6,8 +7,8 @@ import type { Users } from '../../directory/users.js';
 import type { Db } from '../../store/database.js';
 import { verifyAccessToken } from '../../tokens/access-token.js';
 import type { SigningKeys } from '../../tokens/signing-keys.js';
-import type { ClientAuthenticator } from '../client-auth.js';
-import { InvalidClient, InvalidRequest } from '../errors.js';
+import type { AuthenticatedClient, ClientAuthenticator } from '../client-auth.js';
+import { InvalidClient, InvalidRequest, OAuthError } from '../errors.js';
 import type { Params } from '../params.js';
 
 export type IntrospectionResponse = { active: false } | {
@@ -40,6 +41,7 @@ export class IntrospectionEndpoint {
     private readonly applications: Applications,
     private readonly resources: Resources,
     private readonly users: Users,
+    private readonly audit: AuditLog,
     private readonly clock: Clock,
     private readonly issuer: () => string,
   ) {
@@ -47,14 +49,24 @@ export class IntrospectionEndpoint {
   }
 
   async handle(params: Params, authorization: string | undefined): Promise<IntrospectionResponse> {
-    const duplicate = params.firstDuplicate(new Set());
-    if (duplicate) throw new InvalidRequest(`parameter ${duplicate} was sent more than once`);
-    const caller = await this.clients.authenticate(authorization, params);
-    // RFC 7662 §2.1: the endpoint MUST require some form of authorization; client_id alone proves nothing.
-    if (!caller || caller.method === 'none') throw new InvalidClient('client authentication is required');
-    const token = params.get('token');
-    if (token === undefined) throw new InvalidRequest('token is required');
+    let caller: AuthenticatedClient | null = null;
+    try {
+      const duplicate = params.firstDuplicate(new Set());
+      if (duplicate) throw new InvalidRequest(`parameter ${duplicate} was sent more than once`);
+      caller = await this.clients.authenticate(authorization, params);
+      // RFC 7662 §2.1: the endpoint MUST require some form of authorization; client_id alone proves nothing.
+      if (!caller || caller.method === 'none') throw new InvalidClient('client authentication is required');
+      const token = params.get('token');
+      if (token === undefined) throw new InvalidRequest('token is required');
+      return await this.introspect(caller, token);
+    } catch (error) {
+      // A refused request is audited; an inactive answer is not a refusal.
+      if (error instanceof OAuthError) this.recordRefusal(error, params, caller);
+      throw error;
+    }
+  }
 
+  private async introspect(caller: AuthenticatedClient, token: string): Promise<IntrospectionResponse> {
     const now = epochSeconds(this.clock);
     const payload = await verifyAccessToken(this.keys, this.issuer(), token, now);
     if (!payload) return INACTIVE;
@@ -78,5 +90,18 @@ export class IntrospectionEndpoint {
       iss: this.issuer(),
       jti: payload.jti,
     };
+  }
+
+  private recordRefusal(error: OAuthError, params: Params, caller: AuthenticatedClient | null): void {
+    try {
+      this.audit.record({
+        event: 'token.introspection_refused',
+        decision: 'deny',
+        clientId: caller?.app.clientId ?? params.get('client_id')?.slice(0, 200) ?? null,
+        reason: `${error.error}: ${error.reason ?? error.description ?? ''}`.slice(0, 500),
+      });
+    } catch {
+      // The refusal stands whether or not it could be recorded.
+    }
   }
 }

@@ -4,8 +4,8 @@ import { epochSeconds } from '../../clock.js';
 import type { Db } from '../../store/database.js';
 import { verifyAccessToken } from '../../tokens/access-token.js';
 import type { SigningKeys } from '../../tokens/signing-keys.js';
-import type { ClientAuthenticator } from '../client-auth.js';
-import { InvalidClient, InvalidRequest, TemporarilyUnavailable } from '../errors.js';
+import type { AuthenticatedClient, ClientAuthenticator } from '../client-auth.js';
+import { InvalidClient, InvalidRequest, OAuthError, TemporarilyUnavailable } from '../errors.js';
 import type { Params } from '../params.js';
 
 /**
@@ -31,31 +31,54 @@ export class RevocationEndpoint {
   }
 
   async handle(params: Params, authorization: string | undefined): Promise<void> {
-    const duplicate = params.firstDuplicate(new Set());
-    if (duplicate) throw new InvalidRequest(`parameter ${duplicate} was sent more than once`);
-    const caller = await this.clients.authenticate(authorization, params);
-    if (!caller) throw new InvalidClient('client authentication is required');
-    const token = params.get('token');
-    if (token === undefined) throw new InvalidRequest('token is required');
+    let caller: AuthenticatedClient | null = null;
+    let jti: string | null = null;
+    try {
+      const duplicate = params.firstDuplicate(new Set());
+      if (duplicate) throw new InvalidRequest(`parameter ${duplicate} was sent more than once`);
+      caller = await this.clients.authenticate(authorization, params);
+      if (!caller) throw new InvalidClient('client authentication is required');
+      const token = params.get('token');
+      if (token === undefined) throw new InvalidRequest('token is required');
 
-    // Expired tokens are verified too: revoking one is harmless and says nothing.
-    const payload = await verifyAccessToken(this.keys, this.issuer(), token, 0);
-    if (!payload) return;
-    const row = this.tokenRow.get(payload.jti) as { client_id: string; subject: string; audience: string; revoked_at: number | null } | undefined;
-    if (!row) return;
-    if (row.client_id !== caller.app.clientId) {
-      // §2.1: the server verifies the token was issued to the requesting client; if not, the request is refused.
-      this.audit.record({ event: 'token.revocation_refused', decision: 'deny', clientId: caller.app.clientId, jti: payload.jti, reason: 'token belongs to another client' });
-      throw new InvalidRequest('the token was not issued to this client');
+      // Expired tokens are verified too: revoking one is harmless and says nothing.
+      const payload = await verifyAccessToken(this.keys, this.issuer(), token, 0);
+      if (!payload) return;
+      jti = payload.jti;
+      this.revokeOwn(caller, payload.jti);
+    } catch (error) {
+      if (error instanceof OAuthError) this.recordRefusal(error, params, caller, jti);
+      throw error;
     }
+  }
+
+  private revokeOwn(caller: AuthenticatedClient, jti: string): void {
+    const row = this.tokenRow.get(jti) as { client_id: string; subject: string; audience: string; revoked_at: number | null } | undefined;
+    if (!row) return;
+    // §2.1: the server verifies the token was issued to the requesting client; if not, the request is refused.
+    if (row.client_id !== caller.app.clientId) throw new InvalidRequest('the token was not issued to this client', { reason: 'token belongs to another client' });
     if (row.revoked_at !== null) return;
     try {
       this.transaction(() => {
-        this.revoke.run(epochSeconds(this.clock), payload.jti);
-        this.audit.append({ event: 'token.revoked', decision: 'info', clientId: row.client_id, subject: row.subject, resource: row.audience, jti: payload.jti, reason: 'revoked by its client' });
+        this.revoke.run(epochSeconds(this.clock), jti);
+        this.audit.append({ event: 'token.revoked', decision: 'info', clientId: row.client_id, subject: row.subject, resource: row.audience, jti, reason: 'revoked by its client' });
       });
     } catch (error) {
       throw new TemporarilyUnavailable('the revocation could not be stored; try again', { reason: (error as Error).message });
+    }
+  }
+
+  private recordRefusal(error: OAuthError, params: Params, caller: AuthenticatedClient | null, jti: string | null): void {
+    try {
+      this.audit.record({
+        event: 'token.revocation_refused',
+        decision: 'deny',
+        clientId: caller?.app.clientId ?? params.get('client_id')?.slice(0, 200) ?? null,
+        jti,
+        reason: `${error.error}: ${error.reason ?? error.description ?? ''}`.slice(0, 500),
+      });
+    } catch {
+      // The refusal stands whether or not it could be recorded.
     }
   }
 }

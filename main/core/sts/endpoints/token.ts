@@ -40,7 +40,8 @@ export class TokenEndpoint {
       if (duplicate) throw new InvalidRequest(`parameter ${duplicate} was sent more than once`);
       const asked = params.get('grant_type');
       if (asked === undefined) throw new InvalidRequest('grant_type is required');
-      grantType = GRANT_TYPE_ALIASES[asked] ?? asked;
+      // Own properties only: `constructor` or `__proto__` must not resolve to something of Object.prototype.
+      grantType = Object.hasOwn(GRANT_TYPE_ALIASES, asked) ? GRANT_TYPE_ALIASES[asked]! : asked;
       const grant = this.grants.get(grantType);
       if (!grant) throw new UnsupportedGrantType('the grant type is not supported');
 

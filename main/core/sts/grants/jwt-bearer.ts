@@ -41,6 +41,13 @@ export class JwtBearerGrant implements GrantHandler {
     if (!app.enabled) throw new InvalidGrant('the assertion is invalid', { reason: 'application is disabled' });
     if (!app.grantTypes.includes(this.grantType)) throw new UnauthorizedClient('the client may not use this grant type');
     const target = resolveAutonomousTarget(app, params, this.applications, this.resources);
+    // The jti is used up only by a request that is otherwise good (RFC 7523 §3 item 7): a refusal changes nothing.
+    try {
+      this.assertions.consume(verified);
+    } catch (error) {
+      if (error instanceof AssertionRejected) throw new InvalidGrant('the assertion is invalid', { reason: error.reason });
+      throw error;
+    }
     return this.issuance.issueAccessToken({
       app,
       subject: autonomousSubject(app.clientId),
