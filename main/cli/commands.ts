@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import type { ApplicationView, ApiKeyView, ResourceView, VaultStatus } from '../../shared/admin-api.js';
 import type { AdminClient } from './admin-client.js';
 import { CliError } from './cli-error.js';
@@ -12,6 +12,8 @@ export interface AdminCommand {
   run(client: () => AdminClient, values: Record<string, unknown>, positionals: string[]): Promise<unknown>;
   /** Plain-text output when --json is not given. */
   human?(result: unknown): string;
+  /** The flag each admin-API field comes from, so the broker's complaints name what the user typed. */
+  fields?: Readonly<Record<string, string>>;
 }
 
 const json = { type: 'boolean' } as const;
@@ -36,6 +38,16 @@ const positional = (positionals: string[], what: string): string => {
   return value;
 };
 
+/** The audit export names who did what: owner-only, like the data dir it comes from. */
+function writePrivateFile(file: string, text: string): void {
+  try {
+    writeFileSync(file, text, { mode: 0o600 });
+    chmodSync(file, 0o600);
+  } catch (error) {
+    throw new CliError(`cannot write --out file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+}
+
 function readJwks(file: string): unknown {
   let text: string;
   try {
@@ -55,6 +67,7 @@ export const ADMIN_COMMANDS: Record<string, AdminCommand> = {
     usage: 'latchkey setup --name NAME --email EMAIL [--json]',
     options: { name: str, email: str, json },
     run: (client, values) => client().request('POST', '/setup', { name: required(values, 'name'), email: required(values, 'email') }),
+    fields: { name: 'name', email: 'email' },
     human: (result) => { const r = result as { name: string; email: string; created: boolean }; return `${r.created ? 'Owner created' : 'Owner updated'}: ${r.name} <${r.email}>`; },
   },
   'resource create': {
@@ -69,6 +82,7 @@ export const ADMIN_COMMANDS: Record<string, AdminCommand> = {
       ...(values['served-by'] ? { served_by: values['served-by'] } : {}),
     }),
     human: (result) => `Resource created: ${(result as ResourceView).identifier}`,
+    fields: { name: 'name', identifier: 'identifier', scopes: 'scope', credential_type: 'type', token_lifetime: 'lifetime', served_by: 'served-by' },
   },
   'resource list': {
     usage: 'latchkey resource list [--json]',
@@ -96,6 +110,8 @@ export const ADMIN_COMMANDS: Record<string, AdminCommand> = {
       return [`Application created: ${app.name}`, `  client_id:     ${app.client_id}`,
         ...(app.client_secret ? [`  client_secret: ${app.client_secret}`, '  (the secret is shown once; store it now)'] : [])].join('\n');
     },
+    fields: { name: 'name', identity_type: 'kind', sub_type: 'sub-type', auth_method: 'auth', jwks: 'jwks', grant_types: 'grant',
+      resources: 'resource', scopes: 'scope', redirect_uris: 'redirect-uri', consent_mode: 'consent' },
   },
   'app list': {
     usage: 'latchkey app list [--json]',
@@ -168,6 +184,7 @@ export const ADMIN_COMMANDS: Record<string, AdminCommand> = {
     },
     human: (result) => (result as Array<{ seq: number; at: number; event: string; decision: string; client_id: string | null; resource: string | null; reason: string | null }>)
       .map((r) => `${r.seq}\t${new Date(r.at).toISOString()}\t${r.decision}\t${r.event}\t${r.client_id ?? '-'}\t${r.resource ?? '-'}\t${r.reason ?? ''}`).join('\n') || 'The audit log is empty.',
+    fields: { client_id: 'app', event: 'event', decision: 'decision', limit: 'limit' },
   },
   'audit export': {
     usage: 'latchkey audit export --format jsonl|csv [--out FILE]',
@@ -177,7 +194,7 @@ export const ADMIN_COMMANDS: Record<string, AdminCommand> = {
       if (format !== 'jsonl' && format !== 'csv') throw new CliError('--format must be jsonl or csv', 2);
       const text = await client().text(`/audit/export?format=${format}`);
       if (values.out) {
-        writeFileSync(values.out as string, text, { mode: 0o600 });
+        writePrivateFile(values.out as string, text);
         return { written: values.out, bytes: Buffer.byteLength(text) };
       }
       return { text };
@@ -206,6 +223,9 @@ export const ADMIN_COMMANDS: Record<string, AdminCommand> = {
     run: async (client) => {
       const admin = client();
       const status = await admin.request<VaultStatus>('GET', '/vault');
+      if (status.state === 'unlocked') return status;
+      // A keychain vault opens only with its keychain; asking for a passphrase would mislead.
+      if (status.backend === 'keychain') throw new CliError(status.message ?? 'this vault is protected by the OS keychain, not a passphrase');
       const passphrase = await readSecretInput('Vault passphrase: ', { confirm: status.state === 'uninitialized', env: 'LATCHKEY_VAULT_PASSPHRASE' });
       return admin.request('POST', '/vault/unlock', { passphrase });
     },

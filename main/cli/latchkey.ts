@@ -1,8 +1,9 @@
 import { parseArgs } from 'node:util';
 import { AdminClient } from './admin-client.js';
 import { CliError } from './cli-error.js';
-import { ADMIN_COMMANDS } from './commands.js';
+import { ADMIN_COMMANDS, type AdminCommand } from './commands.js';
 import { resolveDataDir } from './data-dir.js';
+import type { ServeOptions } from './serve.js';
 
 /** Kept here, not imported from serve.ts: admin commands must not load the broker to start quickly. */
 export const DEFAULT_PORT = 7433;
@@ -13,27 +14,40 @@ function usage(): string {
     '', 'Every command takes --data-dir DIR (default: LATCHKEY_DATA_DIR, else the per-user app-data folder).'].join('\n');
 }
 
+const wantsHelp = (args: string[]): boolean => args.includes('--help') || args.includes('-h');
+
+export interface MainOptions {
+  /** For `serve`: printed once listening, e.g. by `npm start` to say where the UI is. */
+  serveBanner?: ServeOptions['banner'];
+}
+
 /** The `latchkey` command. Returns the exit code; `serve` keeps running after it returns. */
-export async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[], options: MainOptions = {}): Promise<number> {
   try {
     if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
       process.stdout.write(`${usage()}\n`);
       return argv.length === 0 ? 2 : 0;
     }
     if (argv[0] === 'serve') {
+      if (wantsHelp(argv)) return printUsage(SERVE_USAGE);
       const { values } = parse(argv.slice(1), { port: { type: 'string' } });
       const port = values.port === undefined ? DEFAULT_PORT : Number(values.port as string);
-      if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new CliError('--port must be a number from 0 to 65535', 2);
+      if (values.port === '' || !Number.isInteger(port) || port < 0 || port > 65_535) throw new CliError('--port must be a number from 0 to 65535', 2);
       const { serve } = await import('./serve.js');
-      await serve({ dataDir: resolveDataDir(values['data-dir'] as string | undefined), port });
+      await serve({ dataDir: resolveDataDir(values['data-dir'] as string | undefined), port, banner: options.serveBanner });
       return 0;
     }
     const name = ADMIN_COMMANDS[`${argv[0]} ${argv[1]}`] ? `${argv[0]} ${argv[1]}` : argv[0]!;
     const command = ADMIN_COMMANDS[name];
-    if (!command) throw new CliError(`unknown command: ${argv.slice(0, 2).join(' ')} (try latchkey --help)`, 2);
-    const { values, positionals } = parse(argv.slice(name.split(' ').length), command.options, command.positionals ?? 0);
+    if (!command) {
+      const words = argv.slice(0, 2).filter((word) => !word.startsWith('-'));
+      throw new CliError(`unknown command: ${words.join(' ')} (try latchkey --help)`, 2);
+    }
+    const args = argv.slice(name.split(' ').length);
+    if (wantsHelp(args)) return printUsage(command.usage);
+    const { values, positionals } = parse(args, command.options, command.positionals ?? 0);
     const dataDir = resolveDataDir(values['data-dir'] as string | undefined);
-    const result = await command.run(() => AdminClient.forDataDir(dataDir), values, positionals);
+    const result = await runNamingFlags(command, values, positionals, () => AdminClient.forDataDir(dataDir));
     const wantsJson = values.json === true || !command.human;
     process.stdout.write(`${wantsJson ? JSON.stringify(result, null, 2) : command.human!(result)}\n`);
     return 0;
@@ -45,6 +59,37 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`latchkey: ${(error as Error).message.split('\n')[0]}\n`);
     return 1;
   }
+}
+
+function printUsage(line: string): number {
+  process.stdout.write(`Usage: ${line}\n`);
+  return 0;
+}
+
+/** Runs a command; a broker error about a request field is reworded to name the flag the user typed. */
+async function runNamingFlags(command: AdminCommand, values: Record<string, unknown>, positionals: string[], client: () => AdminClient): Promise<unknown> {
+  try {
+    return await command.run(client, values, positionals);
+  } catch (error) {
+    if (error instanceof CliError && command.fields) throw new CliError(nameTheFlag(error.message, command.fields, values), error.exitCode);
+    throw error;
+  }
+}
+
+/**
+ * "identity_type: Invalid option…" becomes "--kind: Invalid option…"; "resources.1: must be…" becomes
+ * `--resource "x": must be…` (the second value given). Messages about anything else pass unchanged.
+ */
+export function nameTheFlag(message: string, fields: Readonly<Record<string, string>>, values: Record<string, unknown>): string {
+  const match = /^([a-z_]+)((?:\.[\w-]+|\[\d+\])*): (.*)$/s.exec(message);
+  const flag = match ? fields[match[1]!] : undefined;
+  if (!match || !flag) return message;
+  const index = /^(?:\.(\d+)|\[(\d+)\])$/.exec(match[2]!);
+  const given = values[flag];
+  const value = index && Array.isArray(given) ? (given[Number(index[1] ?? index[2])] as unknown) : undefined;
+  const where = typeof value === 'string' ? `--${flag} ${JSON.stringify(value)}`
+    : `--${flag}${match[2] ? ` (${match[2].replace(/^\./, '')})` : ''}`;
+  return `${where}: ${match[3]}`;
 }
 
 function parse(args: string[], options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>, maxPositionals = 0): { values: Record<string, unknown>; positionals: string[] } {

@@ -1,13 +1,20 @@
+import type { VaultStatus } from '../../shared/admin-api.js';
 import { Broker } from '../core/broker.js';
-import { stderrLogger } from '../core/logger.js';
+import { type Logger, stderrLogger } from '../core/logger.js';
 import { CliError } from './cli-error.js';
 import { isAlive, readRuntimeIfAny, removeRuntime, writeRuntime } from './runtime.js';
 
 export interface ServeOptions {
   dataDir: string;
   port: number;
-  /** Printed after the address, e.g. by `npm start` to say it runs headless. */
-  banner?: string;
+  /** Printed once listening, after the address, e.g. by `npm start` to say where the UI is. */
+  banner?: ((started: StartedBroker) => string) | undefined;
+}
+
+export interface StartedBroker {
+  issuer: string;
+  dataDir: string;
+  vault: VaultStatus;
 }
 
 /**
@@ -20,7 +27,14 @@ export async function serve(options: ServeOptions): Promise<Broker> {
     throw new CliError(`a broker is already running for ${options.dataDir} (pid ${running.pid}, ${running.issuer})`);
   }
   const passphrase = process.env.LATCHKEY_VAULT_PASSPHRASE || undefined;
-  const broker = await Broker.open({ dataDir: options.dataDir, passphrase, log: stderrLogger });
+  const log = holdWarnings(stderrLogger);
+  let broker: Broker;
+  try {
+    broker = await Broker.open({ dataDir: options.dataDir, passphrase, log });
+  } catch (error) {
+    log.release(null);
+    throw error;
+  }
   let issuer: string;
   try {
     issuer = await broker.listen(options.port);
@@ -33,11 +47,13 @@ export async function serve(options: ServeOptions): Promise<Broker> {
   writeRuntime(options.dataDir, { issuer, pid: process.pid, socket: null, started_at: new Date().toISOString() }, broker.adminToken);
 
   const vault = broker.vaultStatus();
+  // The broker warned about a locked vault while opening; the summary below says it once.
+  log.release(vault.message);
   process.stdout.write(`Latchkey is listening at ${issuer}\n`);
   process.stdout.write(`  data dir: ${options.dataDir}\n`);
   process.stdout.write(`  vault:    ${vault.state}${vault.backend ? ` (${vault.backend})` : ''}\n`);
   if (vault.message) process.stdout.write(`  ${vault.message}\n`);
-  if (options.banner) process.stdout.write(`${options.banner}\n`);
+  if (options.banner) process.stdout.write(`${options.banner({ issuer, dataDir: options.dataDir, vault })}\n`);
 
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {
@@ -51,4 +67,19 @@ export async function serve(options: ServeOptions): Promise<Broker> {
   process.once('SIGINT', () => void stop('SIGINT'));
   process.once('SIGTERM', () => void stop('SIGTERM'));
   return broker;
+}
+
+/** A logger that holds warnings back until released, then passes everything through. */
+function holdWarnings(target: Logger): Logger & { release(except: string | null): void } {
+  let held: string[] | null = [];
+  return {
+    info: (message) => target.info(message),
+    error: (message) => target.error(message),
+    warn: (message) => { if (held) held.push(message); else target.warn(message); },
+    release(except) {
+      const pending = held ?? [];
+      held = null;
+      for (const message of pending) if (message !== except) target.warn(message);
+    },
+  };
 }

@@ -1,0 +1,70 @@
+// `npm start` (through scripts/start.sh, which installs and builds first): the desktop app where an
+// Electron binary and the app shell exist; otherwise the headless broker, saying so plainly.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { resolveDataDir } from './data-dir.js';
+import { main } from './latchkey.js';
+import type { StartedBroker } from './serve.js';
+
+/** Where the Electron shell (main/app) compiles to, once it exists. */
+const APP_ENTRY = fileURLToPath(new URL('../app/main.js', import.meta.url));
+
+/**
+ * The Electron binary, if one is installed: the `electron` package exports its path (and throws when its
+ * postinstall download never happened).
+ */
+export function findElectron(): { binary: string } | { missing: string } {
+  const require = createRequire(import.meta.url);
+  try {
+    require.resolve('electron');
+  } catch {
+    return { missing: 'the electron package is not installed' };
+  }
+  let binary: unknown;
+  try {
+    binary = require('electron');
+  } catch {
+    binary = undefined;
+  }
+  if (typeof binary !== 'string' || !existsSync(binary)) return { missing: 'the electron package has no binary: its download did not happen' };
+  return { binary };
+}
+
+/** Starts Latchkey; `argv` is passed to the broker (`--port N`, `--data-dir DIR`). Returns the exit code. */
+export async function start(argv: string[]): Promise<number> {
+  const electron = findElectron();
+  if ('binary' in electron && existsSync(APP_ENTRY)) return runDesktopApp(electron.binary, argv);
+  const why = 'missing' in electron ? `Electron is not available (${electron.missing})` : 'Electron is installed, but the desktop shell is not part of this build yet';
+  process.stdout.write(`${why}: running the headless broker instead. Stop it with Ctrl+C.\n`);
+  return main(['serve', ...argv], { serveBanner: banner });
+}
+
+/** Where the UI is, and, when the vault waits for a passphrase, the command that gives it. */
+function banner({ issuer, dataDir, vault }: StartedBroker): string {
+  const lines = [`  UI:       ${issuer}/ui/`];
+  if (vault.state !== 'unlocked' && vault.backend !== 'keychain') {
+    const where = dataDir === resolveDataDir(undefined) ? '' : ` --data-dir ${shellQuote(dataDir)}`;
+    lines.push(`  unlock:   npx latchkey vault unlock${where}   (in another terminal; it asks for the passphrase)`);
+  }
+  return lines.join('\n');
+}
+
+const shellQuote = (value: string): string => (/^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`);
+
+async function runDesktopApp(binary: string, argv: string[]): Promise<number> {
+  const child = spawn(binary, [APP_ENTRY, ...argv], { stdio: 'inherit' });
+  // Ctrl+C reaches both processes; let the app shut down and report its own exit.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
+  return new Promise((resolve) => {
+    child.once('error', (error) => { process.stderr.write(`latchkey: cannot start Electron: ${error.message}\n`); resolve(1); });
+    child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+  });
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const code = await start(process.argv.slice(2));
+  // The headless broker keeps running after start() returns; only a failure sets the exit code.
+  if (code !== 0) process.exitCode = code;
+}
