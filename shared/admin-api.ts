@@ -100,3 +100,25 @@ export interface VaultStatus {
   /** Why the vault is locked, and what to do about it. */
   message: string | null;
 }
+
+/** A consent: what an application may do for a user (issue 3 item 9). */
+export interface ConsentView {
+  id: string;
+  user_id: string;
+  client_id: string;
+  application: string | null;
+  resources: string[];
+  scopes: string[];
+  remembered: boolean;
+  created_at: string;
+  revoked_at: string | null;
+}
+
+/** A one-time login link to a UI session; `next` may only lead to the authorization endpoint. */
+export const loginLinkRequest = z.object({ next: z.string().max(4096).optional() }).strict();
+
+export const consentQuery = z.object({
+  client_id: z.string().max(200).optional(),
+  user_id: z.string().max(200).optional(),
+  include_revoked: z.enum(['true', 'false']).optional(),
+}).strict();

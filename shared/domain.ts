@@ -24,6 +24,8 @@ export type GrantType = (typeof GRANT_TYPES)[keyof typeof GRANT_TYPES];
 
 /** Grant types this build issues tokens for; the others are reserved names. */
 export const SUPPORTED_GRANT_TYPES: readonly GrantType[] = [
+  GRANT_TYPES.authorizationCode,
+  GRANT_TYPES.refreshToken,
   GRANT_TYPES.clientCredentials,
   GRANT_TYPES.jwtBearer,
   GRANT_TYPES.apiKey,
@@ -38,6 +40,12 @@ export const GRANT_TYPE_ALIASES: Readonly<Record<string, GrantType>> = {
   token_exchange: GRANT_TYPES.tokenExchange,
   'token-exchange': GRANT_TYPES.tokenExchange,
 };
+
+/**
+ * The OpenID Connect scopes (OIDC Core §5.4, §11), open to every client allowed authorization_code.
+ * Every other scope belongs to a resource.
+ */
+export const IDENTITY_SCOPES = ['openid', 'profile', 'email', 'offline_access'] as const;
 
 /** How strongly a client proved who it is, carried in tokens as `trust_level`. */
 export const TRUST_LEVELS = ['none', 'api_key', 'shared_secret', 'key_bound'] as const;

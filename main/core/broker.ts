@@ -14,6 +14,16 @@ import { Users } from './directory/users.js';
 import { type Logger, stderrLogger } from './logger.js';
 import { openDatabase, type Db } from './store/database.js';
 import { AssertionVerifier } from './sts/assertions.js';
+import { AuthorizationCodes } from './sts/authorization-codes.js';
+import { AuthorizationEndpoint } from './sts/endpoints/authorize.js';
+import { UserInfoEndpoint } from './sts/endpoints/userinfo.js';
+import { AuthorizationCodeGrant } from './sts/grants/authorization-code.js';
+import { RefreshTokenGrant } from './sts/grants/refresh-token.js';
+import { Consents, withdrawConsent } from './consent/consents.js';
+import { UiSessions } from './consent/ui-sessions.js';
+import { ID_TOKEN_LIFETIME_SECONDS } from './tokens/id-token.js';
+import { TokenFamilies } from './tokens/token-families.js';
+import { registerUiLogin } from './ui/login.js';
 import { ClientAuthenticator } from './sts/client-auth.js';
 import { IntrospectionEndpoint } from './sts/endpoints/introspection.js';
 import { RevocationEndpoint } from './sts/endpoints/revocation.js';
@@ -44,9 +54,6 @@ export interface BrokerOptions {
   log?: Logger | undefined;
 }
 
-/** How long ID tokens live; retired keys stay published at least this long. */
-const ID_TOKEN_LIFETIME_SECONDS = 3600;
-
 /**
  * The composition root (DESIGN.md §4): builds one broker from a data dir. The shells (the CLI's `serve`,
  * the Electron app) construct it, then call `listen`. Nothing here knows which shell it runs in.
@@ -62,6 +69,10 @@ export class Broker {
   readonly resources: Resources;
   readonly users: Users;
   readonly apiKeys: ApiKeys;
+  readonly sessions: UiSessions;
+  readonly consents: Consents;
+  readonly families: TokenFamilies;
+  readonly codes: AuthorizationCodes;
   /** The admin credential of this run; written to the data dir by the shell, never logged. */
   readonly adminToken: string;
 
@@ -69,6 +80,7 @@ export class Broker {
   private allowedHosts: ReadonlySet<string> = new Set();
   private readonly http: FastifyInstance;
   private readonly replay: ReplayGuard;
+  private readonly authorization: AuthorizationEndpoint;
   private sweeper: NodeJS.Timeout | undefined;
   private keyProblem: string | null = null;
 
@@ -86,6 +98,10 @@ export class Broker {
     this.users = new Users(this.db, this.clock);
     this.apiKeys = new ApiKeys(this.db, this.clock);
     this.replay = new ReplayGuard(this.db);
+    this.sessions = new UiSessions(this.db, this.clock);
+    this.consents = new Consents(this.db, this.clock);
+    this.families = new TokenFamilies(this.db, this.clock);
+    this.codes = new AuthorizationCodes(this.db, this.clock);
     this.adminToken = randomSecret();
 
     const issuer = () => this.issuerUrls.issuer;
@@ -97,7 +113,13 @@ export class Broker {
       new ClientCredentialsGrant(this.applications, this.resources, issuance),
       new ApiKeyGrant(this.apiKeys, this.applications, this.resources, issuance),
       new JwtBearerGrant(assertions, () => this.issuerUrls.assertionAudiences, this.applications, this.resources, issuance),
+      new AuthorizationCodeGrant(this.codes, this.families, this.consents, this.users, this.resources, this.keys, issuance, this.audit, transaction, this.clock, issuer),
+      new RefreshTokenGrant(this.families, this.consents, this.users, this.resources, this.keys, issuance, this.audit, transaction, this.clock, issuer),
     ], clients, this.audit);
+    this.authorization = new AuthorizationEndpoint({
+      db: this.db, transaction, applications: this.applications, resources: this.resources, users: this.users,
+      consents: this.consents, codes: this.codes, audit: this.audit, clock: this.clock, issuer,
+    });
 
     this.http = createHttpApp({ allowedHosts: () => this.allowedHosts, ownOrigin: issuer, log: this.log });
     registerOAuthRoutes(this.http, {
@@ -105,11 +127,15 @@ export class Broker {
       token,
       introspection: new IntrospectionEndpoint(this.db, clients, this.keys, this.applications, this.resources, this.users, this.audit, this.clock, issuer),
       revocation: new RevocationEndpoint(this.db, clients, this.keys, this.audit, this.clock, issuer, transaction),
+      authorization: this.authorization,
+      userinfo: new UserInfoEndpoint(this.db, this.keys, this.applications, this.users, this.audit, this.clock, issuer),
+      sessions: this.sessions,
       keys: this.keys,
       audit: this.audit,
       transport: 'tcp',
     });
     registerUiPlaceholder(this.http);
+    registerUiLogin(this.http, { sessions: this.sessions, audit: this.audit, transaction });
     registerAdminRoutes(this.http, {
       adminTokenHash: hashSecret(this.adminToken),
       ownOrigin: issuer,
@@ -120,6 +146,9 @@ export class Broker {
       users: this.users,
       apiKeys: this.apiKeys,
       audit: this.audit,
+      sessions: this.sessions,
+      consents: this.consents,
+      withdrawConsent: (id, why) => transaction(() => withdrawConsent(this.consents, this.families, this.audit, id, why)),
       vaultStatus: () => this.vaultStatus(),
       unlockVault: async (passphrase) => {
         await this.unlock(new PassphraseKeyVault(passphrase, this.options.scrypt));
@@ -234,6 +263,10 @@ export class Broker {
       const now = epochSeconds(this.clock);
       this.replay.sweep(now);
       this.db.prepare('DELETE FROM issued_tokens WHERE expires_at < ?').run(now - 86_400);
+      this.sessions.sweep();
+      this.codes.sweep();
+      this.families.sweep();
+      this.authorization.sweep();
     } catch (error) {
       this.log.warn(`sweep failed: ${(error as Error).message}`);
     }

@@ -124,3 +124,43 @@ export function rawRequest(issuer: string, options: { method: string; path: stri
     req.end();
   });
 }
+
+export interface FrontChannelRefusal {
+  /** An error page (the client or redirect URI is in doubt: never redirect), or a redirect with `error`. */
+  shown?: number;
+  redirect?: { to: string; error: string; state?: string | null; iss: string };
+  /** Tables allowed to change besides the audit log. */
+  mayChange?: readonly string[];
+}
+
+/**
+ * A refusal at the authorization endpoint (OAuth 2.1 §4.1.2.1): either an HTML error page that does not
+ * redirect, or a 303 to the client with `error`, `state` and `iss` (RFC 9207); nothing changed but a
+ * `deny` row in the audit log.
+ */
+export async function expectFrontChannelRefused(test: TestBroker, send: () => Promise<{ status: number; headers: Headers; location: string | null; html: string }>, expected: FrontChannelRefusal) {
+  const before = snapshot(test);
+  const result = await send();
+  if (expected.shown !== undefined) {
+    expect(result.status).toBe(expected.shown);
+    expect(result.location).toBeNull();
+    expect(result.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(result.headers.get('x-frame-options')).toBe('DENY');
+    expect(result.html).not.toMatch(/<script/i);
+  } else {
+    const redirect = expected.redirect!;
+    expect(result.status).toBe(303);
+    const location = new URL(result.location!);
+    expect(location.origin + location.pathname).toBe(redirect.to);
+    expect(location.searchParams.get('error')).toBe(redirect.error);
+    expect(location.searchParams.get('iss')).toBe(redirect.iss);
+    expect(location.searchParams.get('state')).toBe(redirect.state ?? null);
+    expect(location.searchParams.get('code')).toBeNull();
+  }
+  expectNoCors(result.headers);
+  expectUnchanged(test, before, expected.mayChange ?? []);
+  const rows = auditSince(test, before.auditHead);
+  expect(rows.length).toBeGreaterThan(0);
+  expect(rows.map((row) => row.decision)).toEqual(rows.map(() => 'deny'));
+  return result;
+}

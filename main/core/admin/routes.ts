@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { auditQuery, unlockVaultRequest } from '../../../shared/admin-api.js';
+import { auditQuery, consentQuery, loginLinkRequest, unlockVaultRequest } from '../../../shared/admin-api.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { formatAuditRecord, AUDIT_CSV_COLUMNS } from '../audit/audit-log.js';
 import { secretMatches } from '../directory/credentials.js';
@@ -8,6 +8,8 @@ import type { Applications, CreatedApplication } from '../directory/applications
 import type { ApiKeys } from '../directory/api-keys.js';
 import type { Resources } from '../directory/resources.js';
 import type { Users } from '../directory/users.js';
+import type { Consent, Consents } from '../consent/consents.js';
+import { isSafeNext, type UiSessions } from '../consent/ui-sessions.js';
 import { Forbidden, InvalidRequest, OAuthError } from '../sts/errors.js';
 import { VaultError } from '../vault/key-vault.js';
 import { sendError, sendJson } from '../transport/http-app.js';
@@ -25,6 +27,10 @@ export interface AdminDeps {
   users: Users;
   apiKeys: ApiKeys;
   audit: AuditLog;
+  sessions: UiSessions;
+  consents: Consents;
+  /** Withdraws a consent and ends its token families, in one transaction; null when it was not active. */
+  withdrawConsent: (id: string, why: string) => Consent | null;
   vaultStatus: () => VaultStatus;
   unlockVault: (passphrase: string) => Promise<VaultStatus>;
   rotateKeys: () => Promise<{ kid: string; retired: string | null }>;
@@ -105,6 +111,42 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
       const id = (request.params as { id: string }).id;
       const revoked = audited('admin.api_key_revoked', () => deps.apiKeys.revoke(id), (key) => ({ clientId: key.client_id, detail: { api_key_id: id } }));
       return sendJson(reply, { id, client_id: revoked.client_id, revoked: true });
+    });
+
+    // A one-time link that opens a UI session for the owner (issue 3 item 1): single use, minutes long,
+    // stored hashed. `next` may only lead back to this broker's authorization endpoint.
+    api.post('/login-links', async (request, reply) => {
+      const parsed = loginLinkRequest.safeParse(request.body ?? {});
+      if (!parsed.success) throw DirectoryError.fromZod(parsed.error);
+      const next = parsed.data.next;
+      if (next !== undefined && !isSafeNext(next)) throw new DirectoryError('next: must be a relative path to /oauth2/authorize on this broker');
+      const owner = deps.users.owner();
+      if (!owner) throw new DirectoryError('there is no owner yet: run `latchkey setup` first', 409);
+      if (!owner.enabled) throw new DirectoryError('the owner is disabled', 409);
+      const link = audited('ui.login_link_created', () => deps.sessions.createLoginLink(owner.id), () => ({ subject: owner.id }));
+      const query = new URLSearchParams({ token: link.secret, ...(next ? { next } : {}) });
+      return sendJson(reply, { url: `${deps.issuer()}/ui/login?${query}`, expires_at: new Date(link.expiresAt).toISOString() }, 201);
+    });
+
+    const consentView = (consent: Consent) => deps.consents.view(consent, deps.applications.get(consent.clientId)?.name ?? null);
+    api.get('/consents', async (request, reply) => {
+      const parsed = consentQuery.safeParse(request.query);
+      if (!parsed.success) throw DirectoryError.fromZod(parsed.error);
+      const { client_id, user_id, include_revoked } = parsed.data;
+      return sendJson(reply, deps.consents.list({ clientId: client_id, userId: user_id, includeRevoked: include_revoked === 'true' }).map(consentView));
+    });
+    api.post('/consents/:id/revoke', async (request, reply) => {
+      const id = (request.params as { id: string }).id;
+      if (!deps.consents.get(id)) throw new DirectoryError('unknown consent', 404);
+      const withdrawn = deps.withdrawConsent(id, 'withdrawn by the admin');
+      return sendJson(reply, { ...consentView(withdrawn ?? deps.consents.get(id)!), withdrawn: withdrawn !== null });
+    });
+    // Everything an application may do for the users: withdrawn at once.
+    api.post('/applications/:clientId/consents/revoke', async (request, reply) => {
+      const clientId = (request.params as { clientId: string }).clientId;
+      if (!deps.applications.get(clientId)) throw new DirectoryError('unknown application', 404);
+      const withdrawn = deps.consents.list({ clientId }).map((consent) => deps.withdrawConsent(consent.id, 'withdrawn by the admin')).filter((consent): consent is Consent => consent !== null);
+      return sendJson(reply, withdrawn.map(consentView));
     });
 
     api.get('/keys', async (_request, reply) => sendJson(reply, deps.listKeys()));

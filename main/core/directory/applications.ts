@@ -7,6 +7,7 @@ import type { Db } from '../store/database.js';
 import { hashSecret, newId, randomSecret } from './credentials.js';
 import { DirectoryError } from './errors.js';
 import { parseJwks } from './jwks.js';
+import { redirectUriProblem } from '../sts/redirect-uri.js';
 
 export interface Application {
   clientId: string;
@@ -109,6 +110,18 @@ export class Applications {
     if (clientType === 'public' && grantTypes.some((grant) => grant !== GRANT_TYPES.authorizationCode && grant !== GRANT_TYPES.refreshToken)) {
       throw new DirectoryError('a public client (auth method none) may only use authorization_code and refresh_token');
     }
+    for (const [index, uri] of request.redirect_uris.entries()) {
+      const problem = redirectUriProblem(uri);
+      if (problem) throw new DirectoryError(`redirect_uris.${index}: ${problem}`);
+    }
+    // OAuth 2.1 §2.3.1: every client of the authorization endpoint registers its redirect URIs. (A public
+    // client's default grants ask for nothing; without a redirect URI the authorization endpoint refuses it.)
+    if (request.grant_types && grantTypes.includes(GRANT_TYPES.authorizationCode) && request.redirect_uris.length === 0) {
+      throw new DirectoryError('authorization_code needs at least one redirect URI (--redirect-uri URI)');
+    }
+    if (grantTypes.includes(GRANT_TYPES.refreshToken) && !grantTypes.includes(GRANT_TYPES.authorizationCode)) {
+      throw new DirectoryError('refresh_token comes with authorization_code: a refresh token is only issued for a user\'s authorization');
+    }
     const jwks = request.jwks ? parseJwks(request.jwks) : null;
     if (request.auth_method === 'private_key_jwt' && !jwks) throw new DirectoryError('private_key_jwt needs a JWKS with the client\'s public keys (--jwks FILE)');
     if (grantTypes.includes(GRANT_TYPES.jwtBearer) && !jwks) throw new DirectoryError('the jwt-bearer grant needs a JWKS with the client\'s public keys (--jwks FILE)');
@@ -126,7 +139,7 @@ export class Applications {
     ).run(
       clientId, request.name, request.identity_type, request.sub_type ?? null, clientType, request.auth_method,
       jwks ? JSON.stringify(jwks) : null, JSON.stringify(grantTypes), request.scopes ? JSON.stringify([...new Set(request.scopes)]) : null,
-      JSON.stringify(request.redirect_uris), request.consent_mode, request.max_delegation_depth, now,
+      JSON.stringify([...new Set(request.redirect_uris)]), request.consent_mode, request.max_delegation_depth, now,
     );
     const addDependency = this.db.prepare('INSERT INTO application_dependencies (client_id, resource) VALUES (?, ?)');
     for (const resource of new Set(request.resources)) addDependency.run(clientId, resource);

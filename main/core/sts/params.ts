@@ -43,6 +43,16 @@ export class Params {
     return undefined;
   }
 
+  /** The names of the parameters sent. */
+  names(): string[] {
+    return [...this.values.keys()];
+  }
+
+  /** Every (name, value) pair as sent, duplicates included. */
+  entries(): Array<[string, string]> {
+    return [...this.values].flatMap(([name, list]) => list.map((value): [string, string] => [name, value]));
+  }
+
   /** Only the named parameters: a grant never sees what it did not ask for (oidc-provider's allowlist). */
   pick(names: ReadonlySet<string>): Params {
     return new Params(new Map([...this.values].filter(([name]) => names.has(name))));

@@ -2,18 +2,26 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import type { AuditLog } from '../audit/audit-log.js';
 import { refuseForeignOrigin, requireBackChannelForm, sendJson, type Transport } from '../transport/http-app.js';
 import type { SigningKeys } from '../tokens/signing-keys.js';
+import { pageHeaders } from '../consent/consent-page.js';
+import type { UiSessions } from '../consent/ui-sessions.js';
+import type { AuthorizationEndpoint, AuthorizationOutcome } from './endpoints/authorize.js';
 import { serverMetadata } from './endpoints/discovery.js';
+import type { UserInfoEndpoint } from './endpoints/userinfo.js';
 import type { IntrospectionEndpoint } from './endpoints/introspection.js';
 import type { RevocationEndpoint } from './endpoints/revocation.js';
 import type { TokenEndpoint } from './endpoints/token.js';
 import { OAuthError } from './errors.js';
 import type { IssuerUrls } from './issuer.js';
+import { Params } from './params.js';
 
 export interface OAuthRouteDeps {
   urls: () => IssuerUrls;
   token: TokenEndpoint;
   introspection: IntrospectionEndpoint;
   revocation: RevocationEndpoint;
+  authorization: AuthorizationEndpoint;
+  userinfo: UserInfoEndpoint;
+  sessions: UiSessions;
   keys: SigningKeys;
   audit: AuditLog;
   transport: Transport;
@@ -62,6 +70,41 @@ export function registerOAuthRoutes(app: FastifyInstance, deps: OAuthRouteDeps):
     await deps.revocation.handle(params, request.headers.authorization);
     return sendJson(reply, {});
   });
+
+  // The front channel: a browser drives it. GET shows the sign-in or consent page or redirects to the client.
+  app.get('/oauth2/authorize', async (request, reply) => {
+    const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : '';
+    const outcome = deps.authorization.request(Params.parse(query), deps.sessions.fromCookieHeader(request.headers.cookie));
+    return sendOutcome(reply, outcome);
+  });
+
+  // The consent decision. A foreign Origin (another site posting the form) is refused before anything
+  // else; the CSRF token bound to the transaction and session does the rest (issue 3 item 2).
+  app.post('/oauth2/authorize', {
+    onRequest: async (request: FastifyRequest) => refuseForeignOrigin(request, deps.urls().issuer),
+    onError: async (request: FastifyRequest, _reply: FastifyReply, error: FastifyError | OAuthError) => {
+      if (!handedOver.has(request)) recordPerimeterRefusal(deps.audit, 'authorization.refused', request, error);
+    },
+  }, async (request, reply) => {
+    const contentType = request.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
+    handedOver.add(request);
+    const form = contentType === 'application/x-www-form-urlencoded' && request.form && !request.url.includes('?') ? request.form : null;
+    return sendOutcome(reply, deps.authorization.decide(form, deps.sessions.fromCookieHeader(request.headers.cookie)));
+  });
+
+  // OIDC Core §5.3.1: GET and POST, the access token in the Authorization header (RFC 6750 §2.1).
+  const userinfo = async (request: FastifyRequest, reply: FastifyReply) => {
+    const tokenElsewhere = /[?&]access_token=/.test(request.url) || request.form?.has('access_token') === true;
+    return sendJson(reply, await deps.userinfo.handle(request.headers.authorization, tokenElsewhere));
+  };
+  app.get('/oauth2/userinfo', userinfo);
+  app.post('/oauth2/userinfo', userinfo);
+}
+
+/** A page (consent, sign-in, error) with the headers of issue 3 item 2, or a 303 to the client. */
+function sendOutcome(reply: FastifyReply, outcome: AuthorizationOutcome): FastifyReply {
+  if (outcome.kind === 'redirect') return reply.code(303).headers({ 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' }).header('location', outcome.location).send();
+  return reply.code(outcome.status).headers(pageHeaders(outcome.formAction)).type('text/html; charset=utf-8').send(outcome.html);
 }
 
 function recordPerimeterRefusal(audit: AuditLog, event: string, request: FastifyRequest, error: FastifyError | OAuthError): void {

@@ -8,19 +8,31 @@ import type { TrustLevel } from '../../../shared/domain.js';
 import { mintAccessToken } from './access-token.js';
 import type { SigningKeys} from './signing-keys.js';
 import { SigningKeyUnavailable } from './signing-keys.js';
-import { ServerError, TemporarilyUnavailable } from '../sts/errors.js';
+import { OAuthError, ServerError, TemporarilyUnavailable } from '../sts/errors.js';
 
 export interface AccessTokenRequest {
   app: Application;
   /** `client:<client_id>` for autonomous tokens, the user's id otherwise. */
   subject: string;
   userId: string | null;
-  resource: Resource;
+  /** The audience: a resource, or Latchkey itself (its userinfo endpoint) for a user token without one. */
+  resource: Pick<Resource, 'identifier' | 'tokenLifetime'>;
   scopes: readonly string[];
   grantType: string;
   trustLevel: TrustLevel;
   /** What the audit row should say beyond the token itself (e.g. which API key). Never a secret. */
   auditDetail?: Record<string, unknown>;
+  /** The token family of a user's authorization: revoking the family revokes this token. */
+  familyId?: string | undefined;
+  /** A refresh token issued with this access token; its hash is stored by `redeem`. */
+  refreshToken?: string | undefined;
+  /** Mints the ID token that travels with this access token (it needs the access token for at_hash). */
+  idToken?: ((accessToken: string) => Promise<string>) | undefined;
+  /**
+   * Runs first inside the recording transaction: spends the code or refresh token this is issued for,
+   * stores a new refresh token. If it throws, nothing is recorded and nothing is issued.
+   */
+  redeem?: (() => void) | undefined;
 }
 
 /** RFC 6749 §5.1 (and RFC 8693 §2.2.1 for issued_token_type). */
@@ -52,8 +64,8 @@ export class Issuance {
     private readonly issuer: () => string,
   ) {
     this.insertToken = db.prepare(
-      `INSERT INTO issued_tokens (jti, client_id, subject, user_id, audience, scope, grant_type, issued_at, expires_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO issued_tokens (jti, client_id, subject, user_id, audience, scope, grant_type, issued_at, expires_at, family_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
   }
 
@@ -61,6 +73,7 @@ export class Issuance {
     const { app, resource } = request;
     const scope = request.scopes.join(' ');
     let minted;
+    let idToken: string | undefined;
     try {
       minted = await mintAccessToken(this.keys, this.issuer(), {
         sub: request.subject,
@@ -72,13 +85,15 @@ export class Issuance {
         sub_type: app.subType ?? undefined,
         trust_level: request.trustLevel,
       }, epochSeconds(this.clock), resource.tokenLifetime);
+      if (request.idToken) idToken = await request.idToken(minted.token);
     } catch (error) {
       if (error instanceof SigningKeyUnavailable) throw new TemporarilyUnavailable('the broker cannot issue tokens right now (vault locked or signing key unavailable)', { reason: error.message });
       throw error;
     }
     try {
       this.db.transaction(() => {
-        this.insertToken.run(minted.jti, app.clientId, request.subject, request.userId, resource.identifier, scope, request.grantType, minted.iat, minted.exp);
+        request.redeem?.();
+        this.insertToken.run(minted.jti, app.clientId, request.subject, request.userId, resource.identifier, scope, request.grantType, minted.iat, minted.exp, request.familyId ?? null);
         this.audit.append({
           event: 'token.issued',
           decision: 'allow',
@@ -87,10 +102,16 @@ export class Issuance {
           resource: resource.identifier,
           grantType: request.grantType,
           jti: minted.jti,
-          detail: { scope, trust_level: request.trustLevel, expires_at: minted.exp, ...request.auditDetail },
+          detail: {
+            scope, trust_level: request.trustLevel, expires_at: minted.exp,
+            ...(request.familyId ? { family_id: request.familyId, refresh_token: request.refreshToken !== undefined, id_token: idToken !== undefined } : {}),
+            ...request.auditDetail,
+          },
         });
       }).immediate();
     } catch (error) {
+      // The code or refresh token was not the caller's to spend after all (another request spent it).
+      if (error instanceof OAuthError) throw error;
       // Fail closed (DESIGN.md §6): no record, no token.
       throw new ServerError('the token could not be recorded', { reason: `issuance not recorded: ${(error as Error).message}` });
     }
@@ -99,6 +120,8 @@ export class Issuance {
       token_type: 'Bearer',
       expires_in: minted.exp - minted.iat,
       ...(scope ? { scope } : {}),
+      ...(request.refreshToken !== undefined ? { refresh_token: request.refreshToken } : {}),
+      ...(idToken !== undefined ? { id_token: idToken } : {}),
     };
   }
 }

@@ -1,4 +1,5 @@
 // Migrations are numbered files, applied in order; a released one is never edited, only followed.
 import { m001 } from './001-initial.js';
+import { m002 } from './002-user-delegation.js';
 
-export const migrations: readonly string[] = [m001];
+export const migrations: readonly string[] = [m001, m002];

@@ -1,4 +1,4 @@
-import { CLIENT_AUTH_METHODS } from '../../../../shared/domain.js';
+import { CLIENT_AUTH_METHODS, IDENTITY_SCOPES } from '../../../../shared/domain.js';
 import { ASSERTION_ALGORITHMS } from '../../directory/jwks.js';
 import type { IssuerUrls } from '../issuer.js';
 
@@ -10,13 +10,19 @@ export function serverMetadata(urls: IssuerUrls, grantTypes: readonly string[]):
   const authMethods = CLIENT_AUTH_METHODS.filter((method) => method !== 'none');
   return {
     issuer: urls.issuer,
+    authorization_endpoint: urls.authorization,
     token_endpoint: urls.token,
+    userinfo_endpoint: urls.userinfo,
     jwks_uri: urls.jwks,
     introspection_endpoint: urls.introspection,
     revocation_endpoint: urls.revocation,
     grant_types_supported: [...grantTypes],
-    // No authorization endpoint yet, so no response type; OAuth 2.1 will only ever offer `code`.
-    response_types_supported: [],
+    // OAuth 2.1 §4.1: the authorization code flow only; no implicit, no hybrid.
+    response_types_supported: ['code'],
+    response_modes_supported: ['query'],
+    // The OIDC scopes; every other scope belongs to a resource and is listed with it.
+    scopes_supported: [...IDENTITY_SCOPES],
+    prompt_values_supported: ['none', 'consent', 'login'],
     token_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS],
     token_endpoint_auth_signing_alg_values_supported: [...ASSERTION_ALGORITHMS.filter((alg) => alg !== 'Ed25519')],
     introspection_endpoint_auth_methods_supported: authMethods,
@@ -28,6 +34,10 @@ export function serverMetadata(urls: IssuerUrls, grantTypes: readonly string[]):
     subject_types_supported: ['public'],
     id_token_signing_alg_values_supported: ['RS256'],
     access_token_signing_alg_values_supported: ['ES256'],
-    claims_supported: ['iss', 'sub', 'aud', 'exp', 'iat', 'jti', 'client_id', 'scope', 'act', 'delegation_depth', 'grant_type', 'identity_type', 'sub_type', 'trust_level'],
+    claims_parameter_supported: false,
+    request_parameter_supported: false,
+    request_uri_parameter_supported: false,
+    claims_supported: ['iss', 'sub', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'azp', 'at_hash', 'name', 'email', 'email_verified',
+      'jti', 'client_id', 'scope', 'act', 'delegation_depth', 'grant_type', 'identity_type', 'sub_type', 'trust_level'],
   };
 }

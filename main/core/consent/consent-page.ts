@@ -1,0 +1,108 @@
+// The pages a browser sees at the authorization endpoint: server-rendered, no script, every value escaped.
+import { PAGE_HEADERS } from '../ui/placeholder.js';
+
+/** HTML-escapes text for element content and double-quoted attribute values. */
+export function escapeHtml(value: string): string {
+  return value.replace(/[&<>"'`]/g, (char) => `&#${char.charCodeAt(0)};`);
+}
+
+/**
+ * Headers of the consent and sign-in pages (issue 3 item 2): no framing (frame-ancestors 'none' and
+ * X-Frame-Options), no script at all, no caching, no referrer. The form may post only back here and,
+ * since browsers apply form-action to the redirect that answers the post, on to the client's redirect URI.
+ */
+export function pageHeaders(redirectTarget?: string): Record<string, string> {
+  const formAction = redirectTarget ? `'self' ${redirectTarget}` : "'self'";
+  return {
+    ...PAGE_HEADERS,
+    'content-security-policy': `default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action ${formAction}`,
+  };
+}
+
+/** What form-action must allow for a redirect URI: its origin, or its private-use scheme. */
+export function formActionSource(redirectUri: string): string {
+  const url = new URL(redirectUri);
+  return url.protocol === 'http:' || url.protocol === 'https:' ? url.origin : url.protocol;
+}
+
+const STYLE = `body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;color:#1b1f24}
+code{background:#f0f2f4;padding:.1rem .3rem;border-radius:3px;word-break:break-all}
+.unverified{color:#8a1c1c;font-weight:600}.scopes{margin:.25rem 0 1rem}
+button{font:inherit;padding:.4rem 1.2rem;margin-right:.5rem}`;
+
+function page(title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)} · Latchkey</title>
+<style>${STYLE}</style>
+</head>
+<body>
+${body}
+</body>
+</html>
+`;
+}
+
+export interface ConsentPageView {
+  transactionId: string;
+  csrfToken: string;
+  applicationName: string;
+  /** Registered by the admin, or dynamically (RFC 7591) and so unverified. */
+  registration: 'admin' | 'dynamic';
+  redirectHost: string;
+  userName: string;
+  resources: Array<{ name: string; identifier: string; scopes: string[] }>;
+  /** The OpenID Connect scopes asked for (openid, profile, email, offline_access). */
+  identityScopes: string[];
+}
+
+const IDENTITY_SCOPE_TEXT: Record<string, string> = {
+  openid: 'know who you are (your Latchkey user id)',
+  profile: 'see your name',
+  email: 'see your email address',
+  offline_access: 'keep this access when you are away (a refresh token)',
+};
+
+export function renderConsentPage(view: ConsentPageView): string {
+  const who = view.registration === 'dynamic'
+    ? `<p class="unverified">Unverified application: it registered itself; Latchkey cannot vouch for its name.</p>`
+    : '<p>Registered by your Latchkey admin.</p>';
+  const resources = view.resources.map((resource) => `<li><strong>${escapeHtml(resource.name)}</strong> <code>${escapeHtml(resource.identifier)}</code>
+<div class="scopes">${resource.scopes.length ? resource.scopes.map((scope) => `<code>${escapeHtml(scope)}</code>`).join(' ') : 'no scopes'}</div></li>`).join('\n');
+  const identity = view.identityScopes.map((scope) => `<li><code>${escapeHtml(scope)}</code>: ${escapeHtml(IDENTITY_SCOPE_TEXT[scope] ?? scope)}</li>`).join('\n');
+  return page('Allow access?', `<h1>Allow <em>${escapeHtml(view.applicationName)}</em> to act for you?</h1>
+${who}
+<p>Signed in as ${escapeHtml(view.userName)}. After your answer you go back to <code>${escapeHtml(view.redirectHost)}</code>.</p>
+${view.resources.length ? `<h2>Resources</h2>\n<ul>\n${resources}\n</ul>` : ''}
+${view.identityScopes.length ? `<h2>About you</h2>\n<ul>\n${identity}\n</ul>` : ''}
+<form method="post" action="/oauth2/authorize">
+<input type="hidden" name="transaction" value="${escapeHtml(view.transactionId)}">
+<input type="hidden" name="csrf" value="${escapeHtml(view.csrfToken)}">
+<p><label><input type="checkbox" name="remember" value="yes"> Remember this decision</label></p>
+<button type="submit" name="decision" value="allow">Allow</button>
+<button type="submit" name="decision" value="deny">Deny</button>
+</form>`);
+}
+
+/**
+ * Without a session: how to sign in, and how to come back to this same request. `next` is this
+ * request's own path, re-serialized by the caller, so it holds only URL-safe characters.
+ */
+export function renderSignInPage(next: string): string {
+  const command = `latchkey login-url --next '${next}'`;
+  return page('Sign in', `<h1>Sign in to Latchkey</h1>
+<p>An application is asking to act for you. First show Latchkey that it is you:</p>
+<ul>
+<li>open the Latchkey app, or</li>
+<li>run <code>${escapeHtml(command)}</code> and open the link it prints; it brings you back here.</li>
+</ul>
+<p>Already signed in in this browser? <a href="${escapeHtml(next)}">Continue</a>.</p>`);
+}
+
+/** An error that must not be sent to the client's redirect URI (OAuth 2.1 §4.1.2.1): shown to the user instead. */
+export function renderErrorPage(title: string, message: string): string {
+  return page(title, `<h1>${escapeHtml(title)}</h1>\n<p>${escapeHtml(message)}</p>\n<p>You can close this window.</p>`);
+}

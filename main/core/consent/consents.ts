@@ -1,0 +1,134 @@
+import type { ConsentView } from '../../../shared/admin-api.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import type { TokenFamilies } from '../tokens/token-families.js';
+import type { Clock } from '../clock.js';
+import { newId } from '../directory/credentials.js';
+import type { Db } from '../store/database.js';
+
+export interface Consent {
+  id: string;
+  userId: string;
+  clientId: string;
+  resources: string[];
+  scopes: string[];
+  /** Whether the user asked to be spared the next prompt for the same request. */
+  remembered: boolean;
+  createdAt: number;
+  revokedAt: number | null;
+}
+
+interface ConsentRow {
+  id: string;
+  user_id: string;
+  client_id: string;
+  resources: string;
+  scopes: string;
+  remembered: number;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+const fromRow = (row: ConsentRow): Consent => ({
+  id: row.id,
+  userId: row.user_id,
+  clientId: row.client_id,
+  resources: JSON.parse(row.resources) as string[],
+  scopes: JSON.parse(row.scopes) as string[],
+  remembered: row.remembered === 1,
+  createdAt: row.created_at,
+  revokedAt: row.revoked_at,
+});
+
+const sorted = (values: readonly string[]): string[] => [...new Set(values)].sort();
+const covers = (granted: readonly string[], asked: readonly string[]): boolean => asked.every((value) => granted.includes(value));
+
+/**
+ * Consent records (issue 3 items 2 and 9): what an application may do for a user, per (application,
+ * user, resources, scopes). Token families hang on a consent; withdrawing it ends them (the caller
+ * revokes them in the same transaction).
+ */
+export class Consents {
+  private readonly activeOf;
+
+  constructor(private readonly db: Db, private readonly clock: Clock) {
+    this.activeOf = db.prepare('SELECT * FROM consents WHERE user_id = ? AND client_id = ? AND revoked_at IS NULL ORDER BY created_at DESC');
+  }
+
+  /** A remembered, still valid consent covering every resource and scope asked for, if any. */
+  findRemembered(userId: string, clientId: string, resources: readonly string[], scopes: readonly string[]): Consent | null {
+    for (const row of this.activeOf.all(userId, clientId) as ConsentRow[]) {
+      const consent = fromRow(row);
+      if (consent.remembered && covers(consent.resources, resources) && covers(consent.scopes, scopes)) return consent;
+    }
+    return null;
+  }
+
+  /**
+   * Records an approval. An active consent for exactly the same resources and scopes is reused (and
+   * becomes remembered if asked); otherwise a new one is made. Call within a transaction.
+   */
+  record(userId: string, clientId: string, resources: readonly string[], scopes: readonly string[], remembered: boolean): Consent {
+    const wantResources = JSON.stringify(sorted(resources));
+    const wantScopes = JSON.stringify(sorted(scopes));
+    const same = (this.activeOf.all(userId, clientId) as ConsentRow[]).find((row) => row.resources === wantResources && row.scopes === wantScopes);
+    if (same) {
+      if (remembered && same.remembered === 0) this.db.prepare('UPDATE consents SET remembered = 1 WHERE id = ?').run(same.id);
+      return this.get(same.id)!;
+    }
+    const id = newId('cns');
+    this.db.prepare('INSERT INTO consents (id, user_id, client_id, resources, scopes, remembered, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(id, userId, clientId, wantResources, wantScopes, remembered ? 1 : 0, this.clock.now());
+    return this.get(id)!;
+  }
+
+  get(id: string): Consent | null {
+    const row = this.db.prepare('SELECT * FROM consents WHERE id = ?').get(id) as ConsentRow | undefined;
+    return row ? fromRow(row) : null;
+  }
+
+  isActive(id: string): boolean {
+    return this.db.prepare('SELECT 1 FROM consents WHERE id = ? AND revoked_at IS NULL').get(id) !== undefined;
+  }
+
+  list(filter: { userId?: string | undefined; clientId?: string | undefined; includeRevoked?: boolean } = {}): Consent[] {
+    const where = [filter.includeRevoked ? '1 = 1' : 'revoked_at IS NULL'];
+    const args: string[] = [];
+    if (filter.userId) { where.push('user_id = ?'); args.push(filter.userId); }
+    if (filter.clientId) { where.push('client_id = ?'); args.push(filter.clientId); }
+    return (this.db.prepare(`SELECT * FROM consents WHERE ${where.join(' AND ')} ORDER BY created_at, id`).all(...args) as ConsentRow[]).map(fromRow);
+  }
+
+  /** Withdraws a consent; false when it was not active. Call within the transaction that ends its token families. */
+  revoke(id: string): boolean {
+    return this.db.prepare('UPDATE consents SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(this.clock.now(), id).changes === 1;
+  }
+
+  view(consent: Consent, applicationName: string | null): ConsentView {
+    return {
+      id: consent.id,
+      user_id: consent.userId,
+      client_id: consent.clientId,
+      application: applicationName,
+      resources: consent.resources,
+      scopes: consent.scopes,
+      remembered: consent.remembered,
+      created_at: new Date(consent.createdAt).toISOString(),
+      revoked_at: consent.revokedAt === null ? null : new Date(consent.revokedAt).toISOString(),
+    };
+  }
+}
+
+/**
+ * Withdraws a consent and ends the token families it backs, their refresh and access tokens included
+ * (issue 3 item 9). Call within a transaction; false when the consent was not active.
+ */
+export function withdrawConsent(consents: Consents, families: TokenFamilies, audit: AuditLog, id: string, why: string): Consent | null {
+  const consent = consents.get(id);
+  if (!consent || !consents.revoke(id)) return null;
+  let accessTokens = 0;
+  const ended = families.liveFamiliesOf(id);
+  for (const familyId of ended) accessTokens += families.revoke(familyId, 'consent withdrawn').accessTokens;
+  audit.append({ event: 'consent.revoked', decision: 'info', clientId: consent.clientId, subject: consent.userId, reason: why,
+    detail: { consent_id: id, token_families: ended.length, access_tokens: accessTokens } });
+  return consents.get(id);
+}

@@ -1,0 +1,99 @@
+import type { Clock } from '../clock.js';
+import { hashSecret, randomSecret } from '../directory/credentials.js';
+import type { Db } from '../store/database.js';
+
+/** How long a login link may wait to be opened. */
+export const LOGIN_LINK_LIFETIME_MS = 5 * 60_000;
+/** How long a UI session lasts; `auth_time` in ID tokens is when it started. */
+export const SESSION_LIFETIME_MS = 12 * 3600_000;
+/**
+ * The session cookie. HttpOnly (no script reads it), SameSite=Lax (a cross-site POST does not carry
+ * it), Path=/ and no Domain (it goes back only to the host that set it). Not Secure: the broker speaks
+ * plain HTTP on loopback.
+ */
+export const SESSION_COOKIE = 'latchkey_session';
+
+export interface UiSession {
+  /** The hash of the session id: what authorization transactions are bound to. */
+  idHash: Buffer;
+  userId: string;
+  /** When the user signed in (epoch ms). */
+  startedAt: number;
+}
+
+/** `next` may only lead back to the authorization endpoint of this broker: no open redirect. */
+export function isSafeNext(next: string): boolean {
+  return /^\/oauth2\/authorize(\?[A-Za-z0-9\-._~%!$&*+,=:@/?]*)?$/.test(next) && !next.includes('\\');
+}
+
+export type LoginOutcome = { ok: true; sessionId: string; session: UiSession } | { ok: false; reason: string };
+
+/**
+ * UI sessions (issue 3 item 1): a browser is the user when it holds a session cookie, which it gets by
+ * opening a one-time login link. Link and session id are 256-bit random values stored only hashed.
+ */
+export class UiSessions {
+  private readonly findSession;
+  private readonly spendLink;
+
+  constructor(private readonly db: Db, private readonly clock: Clock) {
+    this.findSession = db.prepare('SELECT user_id, created_at FROM ui_sessions WHERE id_hash = ? AND ended_at IS NULL AND expires_at > ?');
+    // Conditional: of two browsers opening the same link at once, one gets the session.
+    this.spendLink = db.prepare('UPDATE login_links SET used_at = ? WHERE link_hash = ? AND used_at IS NULL AND expires_at > ? RETURNING user_id');
+  }
+
+  /** A new one-time login link secret for a user; the caller records it in the audit log's transaction. */
+  createLoginLink(userId: string): { secret: string; expiresAt: number } {
+    const secret = randomSecret();
+    const now = this.clock.now();
+    const expiresAt = now + LOGIN_LINK_LIFETIME_MS;
+    this.db.prepare('INSERT INTO login_links (link_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)').run(hashSecret(secret), userId, now, expiresAt);
+    return { secret, expiresAt };
+  }
+
+  /** Spends a login link and starts a session. Call within a transaction. */
+  redeemLoginLink(secret: string): LoginOutcome {
+    const now = this.clock.now();
+    const row = this.spendLink.get(now, hashSecret(secret), now) as { user_id: string } | undefined;
+    if (!row) return { ok: false, reason: 'unknown, used or expired login link' };
+    const enabled = this.db.prepare('SELECT enabled FROM users WHERE id = ?').get(row.user_id) as { enabled: number } | undefined;
+    if (enabled?.enabled !== 1) return { ok: false, reason: 'the user is disabled' };
+    const sessionId = randomSecret();
+    const idHash = hashSecret(sessionId);
+    this.db.prepare('INSERT INTO ui_sessions (id_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)').run(idHash, row.user_id, now, now + SESSION_LIFETIME_MS);
+    return { ok: true, sessionId, session: { idHash, userId: row.user_id, startedAt: now } };
+  }
+
+  /** The live session a cookie header names, if any. */
+  fromCookieHeader(header: string | undefined): UiSession | null {
+    for (const value of cookieValues(header, SESSION_COOKIE)) {
+      if (!/^[A-Za-z0-9_-]{43}$/.test(value)) continue;
+      const idHash = hashSecret(value);
+      const row = this.findSession.get(idHash, this.clock.now()) as { user_id: string; created_at: number } | undefined;
+      if (row) return { idHash, userId: row.user_id, startedAt: row.created_at };
+    }
+    return null;
+  }
+
+  /** The Set-Cookie value for a new session. */
+  static cookie(sessionId: string): string {
+    return `${SESSION_COOKIE}=${sessionId}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${SESSION_LIFETIME_MS / 1000}`;
+  }
+
+  /** Forgets links and sessions that can no longer be used. */
+  sweep(): void {
+    const now = this.clock.now();
+    this.db.prepare('DELETE FROM login_links WHERE expires_at < ?').run(now);
+    this.db.prepare('DELETE FROM ui_sessions WHERE expires_at < ?').run(now);
+  }
+}
+
+function cookieValues(header: string | undefined, name: string): string[] {
+  if (!header) return [];
+  const values: string[] = [];
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) values.push(part.slice(eq + 1).trim());
+  }
+  return values;
+}

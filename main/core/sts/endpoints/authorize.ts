@@ -1,0 +1,354 @@
+import { timingSafeEqual } from 'node:crypto';
+import { GRANT_TYPES } from '../../../../shared/domain.js';
+import { resourceIdentifier, scopeToken } from '../../../../shared/admin-api.js';
+import type { AuditLog } from '../../audit/audit-log.js';
+import type { Clock } from '../../clock.js';
+import { formActionSource, renderConsentPage, renderErrorPage, renderSignInPage } from '../../consent/consent-page.js';
+import type { Consents } from '../../consent/consents.js';
+import type { UiSession } from '../../consent/ui-sessions.js';
+import type { Application, Applications } from '../../directory/applications.js';
+import { hashSecret, newId, randomSecret, secretMatches } from '../../directory/credentials.js';
+import type { Resource, Resources } from '../../directory/resources.js';
+import type { User, Users } from '../../directory/users.js';
+import type { Db } from '../../store/database.js';
+import type { AuthorizationCodes } from '../authorization-codes.js';
+import { OAuthError } from '../errors.js';
+import type { Params } from '../params.js';
+import { isWellFormedChallenge } from '../pkce.js';
+import { redirectUriMatches, withQuery } from '../redirect-uri.js';
+import { isIdentityScope } from '../user-audience.js';
+
+/** How long the user has to answer a consent page. */
+const TRANSACTION_LIFETIME_MS = 10 * 60_000;
+/** RFC 8707 §2 allows `resource` more than once; every other parameter at most once (OAuth 2.1 §3.1). */
+const REPEATABLE = new Set(['resource']);
+/** The fields of the consent form; anything else in the POST is tampering. */
+const DECISION_FIELDS = new Set(['transaction', 'csrf', 'decision', 'remember']);
+const PROMPTS = new Set(['none', 'consent', 'login', 'select_account']);
+
+export type AuthorizationOutcome =
+  | { kind: 'redirect'; location: string }
+  /** `formAction`: where the page's form may lead (its redirect URI), for the page's CSP. */
+  | { kind: 'page'; status: number; html: string; formAction?: string | undefined };
+
+/** A request the user must see without being sent to the client (OAuth 2.1 §4.1.2.1: bad client or redirect URI). */
+class ShownError extends Error {
+  constructor(readonly status: number, readonly title: string, readonly shown: string, readonly reason: string, readonly error = 'invalid_request') {
+    super(shown);
+  }
+}
+
+/** An error the client hears about at its redirect URI, with `state` and `iss` (RFC 9207). */
+class RedirectedError extends Error {
+  constructor(readonly oauth: OAuthError, readonly redirectUri: string, readonly state: string | undefined) {
+    super(oauth.message);
+  }
+}
+
+interface ValidatedRequest {
+  app: Application;
+  redirectUri: string;
+  redirectUriGiven: boolean;
+  state: string | undefined;
+  nonce: string | undefined;
+  codeChallenge: string;
+  scopes: string[];
+  resources: Resource[];
+  prompts: Set<string>;
+}
+
+interface TransactionRow {
+  id: string;
+  csrf_hash: Buffer;
+  session_hash: Buffer;
+  user_id: string;
+  client_id: string;
+  redirect_uri: string;
+  redirect_uri_given: number;
+  state: string | null;
+  nonce: string | null;
+  code_challenge: string;
+  scopes: string;
+  resources: string;
+  auth_time: number;
+  expires_at: number;
+  used_at: number | null;
+}
+
+export interface AuthorizationDeps {
+  db: Db;
+  transaction: <T>(work: () => T) => T;
+  applications: Applications;
+  resources: Resources;
+  users: Users;
+  consents: Consents;
+  codes: AuthorizationCodes;
+  audit: AuditLog;
+  clock: Clock;
+  issuer: () => string;
+}
+
+/**
+ * The authorization endpoint (OAuth 2.1 §4.1.1, OIDC Core §3.1.2): validates the request, finds the user
+ * by their UI session, asks for consent unless a remembered one covers the request, and answers the
+ * client's redirect URI with a single-use code, `state` and `iss`. Knows HTML only through the page
+ * renderers and HTTP only through the outcome it returns.
+ */
+export class AuthorizationEndpoint {
+  constructor(private readonly deps: AuthorizationDeps) {}
+
+  /** GET /oauth2/authorize. `params` is the query string; `session` the browser's UI session, if any. */
+  request(params: Params, session: UiSession | null): AuthorizationOutcome {
+    let clientId: string | null = null;
+    try {
+      const request = this.validate(params);
+      clientId = request.app.clientId;
+      const user = session ? this.deps.users.get(session.userId) : null;
+      // OIDC Core §3.1.2.1: prompt=none never shows a page.
+      if (!session || !user?.enabled) {
+        if (request.prompts.has('none')) throw new RedirectedError(new OAuthError('login_required', 400, 'the user is not signed in to Latchkey'), request.redirectUri, request.state);
+        return { kind: 'page', status: 200, html: renderSignInPage(`/oauth2/authorize?${signInQuery(params)}`) };
+      }
+      const mustAsk = request.prompts.has('consent') || request.prompts.has('login') || request.prompts.has('select_account')
+        // OAuth 2.1 §7.3.1: a dynamically registered client's identity is not vouched for; ask every time.
+        || request.app.registration === 'dynamic';
+      const scopes = request.scopes;
+      const resources = request.resources.map((resource) => resource.identifier);
+      const remembered = mustAsk ? null : this.deps.consents.findRemembered(user.id, request.app.clientId, resources, scopes);
+      if (remembered) {
+        const code = this.deps.transaction(() => {
+          const issued = this.deps.codes.issue(codeBinding(request, user.id, remembered.id, session.startedAt));
+          this.deps.audit.append({ event: 'authorization.code_issued', decision: 'allow', clientId: request.app.clientId, subject: user.id,
+            reason: 'remembered consent', detail: { consent_id: remembered.id, scopes, resources } });
+          return issued;
+        });
+        return this.answer(request.redirectUri, { code, state: request.state });
+      }
+      if (request.prompts.has('none')) throw new RedirectedError(new OAuthError('consent_required', 400, 'the user has not consented to this request'), request.redirectUri, request.state);
+      return this.showConsent(request, user, session);
+    } catch (error) {
+      return this.refusal(error, clientId ?? params.get('client_id') ?? null);
+    }
+  }
+
+  /** POST /oauth2/authorize: the user's decision on a consent page (null: the body was not a form, or had a query). Answers 303. */
+  decide(form: Params | null, session: UiSession | null): AuthorizationOutcome {
+    let clientId: string | null = null;
+    try {
+      if (!form) throw new ShownError(400, 'Bad request', 'The consent form must be posted as a form.', 'decision not sent as a form body');
+      const duplicate = form.firstDuplicate(new Set());
+      if (duplicate) throw new ShownError(400, 'Bad request', 'The form was sent with a field twice.', `duplicate field ${duplicate}`);
+      const extra = form.names().find((name) => !DECISION_FIELDS.has(name));
+      if (extra !== undefined) throw new ShownError(400, 'Bad request', 'The form carried fields it does not have.', `unexpected field ${extra.slice(0, 50)}`);
+      if (!session) throw new ShownError(403, 'Not signed in', 'Sign in to Latchkey, then start again from the application.', 'no UI session', 'access_denied');
+      const id = form.get('transaction');
+      const row = id === undefined ? undefined : this.deps.db.prepare('SELECT * FROM authorization_requests WHERE id = ?').get(id) as TransactionRow | undefined;
+      if (!row || row.used_at !== null || row.expires_at <= this.deps.clock.now()) {
+        throw new ShownError(400, 'This request is over', 'This consent request was already answered or has expired. Start again from the application.', row ? 'transaction used or expired' : 'unknown transaction');
+      }
+      clientId = row.client_id;
+      // The transaction is bound to the session that saw the page (issue 3 item 2): another session's cookie is not enough.
+      if (row.session_hash.length !== session.idHash.length || !timingSafeEqual(row.session_hash, session.idHash)) {
+        throw new ShownError(403, 'Request refused', 'This consent request belongs to another sign-in.', 'transaction of another session', 'access_denied');
+      }
+      const csrf = form.get('csrf');
+      if (csrf === undefined || !secretMatches(csrf, row.csrf_hash)) throw new ShownError(403, 'Request refused', 'The form could not be verified. Start again from the application.', csrf === undefined ? 'missing CSRF token' : 'wrong CSRF token', 'access_denied');
+      const decision = form.get('decision');
+      if (decision !== 'allow' && decision !== 'deny') throw new ShownError(400, 'Bad request', 'Choose Allow or Deny.', 'decision is neither allow nor deny');
+      const app = this.deps.applications.get(row.client_id);
+      const user = this.deps.users.get(row.user_id);
+      if (!app?.enabled || !user?.enabled || user.id !== session.userId) throw new ShownError(400, 'Request refused', 'The application or your account is no longer enabled.', 'client or user disabled', 'access_denied');
+
+      const scopes = JSON.parse(row.scopes) as string[];
+      const resources = JSON.parse(row.resources) as string[];
+      const remember = form.get('remember') === 'yes';
+      const state = row.state ?? undefined;
+      const code = this.deps.transaction(() => {
+        // Single use: of two posts of one form, one decides (a conditional UPDATE under the write lock).
+        const spent = this.deps.db.prepare('UPDATE authorization_requests SET used_at = ? WHERE id = ? AND used_at IS NULL').run(this.deps.clock.now(), row.id).changes === 1;
+        if (!spent) throw new ShownError(400, 'This request is over', 'This consent request was already answered.', 'transaction used');
+        if (decision === 'deny') {
+          this.deps.audit.append({ event: 'consent.denied', decision: 'deny', clientId: app.clientId, subject: user.id, reason: 'the user denied the request', detail: { scopes, resources } });
+          return null;
+        }
+        const consent = this.deps.consents.record(user.id, app.clientId, resources, scopes, remember);
+        this.deps.audit.append({ event: 'consent.granted', decision: 'allow', clientId: app.clientId, subject: user.id, reason: 'the user allowed the request',
+          detail: { consent_id: consent.id, scopes, resources, remembered: remember } });
+        const issued = this.deps.codes.issue({
+          clientId: app.clientId, userId: user.id, consentId: consent.id, redirectUri: row.redirect_uri, redirectUriGiven: row.redirect_uri_given === 1,
+          codeChallenge: row.code_challenge, scopes, resources, nonce: row.nonce, authTime: row.auth_time,
+        });
+        this.deps.audit.append({ event: 'authorization.code_issued', decision: 'allow', clientId: app.clientId, subject: user.id, reason: 'consent given', detail: { consent_id: consent.id } });
+        return issued;
+      });
+      if (code === null) return this.answer(row.redirect_uri, { error: 'access_denied', error_description: 'the user denied the request', state });
+      return this.answer(row.redirect_uri, { code, state });
+    } catch (error) {
+      return this.refusal(error, clientId);
+    }
+  }
+
+  /** Forgets transactions nobody can answer any more. */
+  sweep(): void {
+    this.deps.db.prepare('DELETE FROM authorization_requests WHERE expires_at < ?').run(this.deps.clock.now() - 3600_000);
+  }
+
+  private validate(params: Params): ValidatedRequest {
+    // First the client and its redirect URI: until both are known good, nothing may be sent to the redirect URI.
+    for (const name of ['client_id', 'redirect_uri']) {
+      if (params.all(name).length > 1) throw new ShownError(400, 'Invalid request', `The request names its ${name} more than once.`, `duplicate ${name}`);
+    }
+    const clientId = params.get('client_id');
+    if (clientId === undefined) throw new ShownError(400, 'Invalid request', 'The request does not say which application is asking (client_id).', 'missing client_id');
+    const app = this.deps.applications.get(clientId);
+    if (!app || !app.enabled) throw new ShownError(400, 'Unknown application', 'The application that sent you here is not registered with Latchkey, or is disabled.', app ? 'client disabled' : 'unknown client', 'invalid_client');
+    const presented = params.get('redirect_uri');
+    let redirectUri: string;
+    if (presented !== undefined) {
+      const match = app.redirectUris.find((registered) => redirectUriMatches(registered, presented));
+      if (!match) throw new ShownError(400, 'Invalid redirect URI', 'The application asked to send you back to an address it did not register.', 'redirect_uri does not match a registered one');
+      redirectUri = presented;
+    } else {
+      // OAuth 2.1 §2.3.2: may be omitted only when exactly one is registered.
+      if (app.redirectUris.length !== 1) throw new ShownError(400, 'Invalid request', 'The application did not say where to send you back (redirect_uri).', app.redirectUris.length ? 'redirect_uri required: several registered' : 'no redirect URI registered');
+      redirectUri = app.redirectUris[0]!;
+    }
+
+    const state = params.get('state');
+    const fail = (error: string, description: string, reason?: string): never => {
+      throw new RedirectedError(new OAuthError(error, 400, description, { reason: reason ?? description }), redirectUri, state !== undefined && state.length <= 2048 ? state : undefined);
+    };
+    const duplicate = params.firstDuplicate(REPEATABLE);
+    if (duplicate) fail('invalid_request', `parameter ${duplicate} was sent more than once`);
+    if (state !== undefined && state.length > 2048) fail('invalid_request', 'state is too long');
+    if (params.has('request')) fail('request_not_supported', 'request objects are not supported');
+    if (params.has('request_uri')) fail('request_uri_not_supported', 'request_uri is not supported');
+    const responseType = params.get('response_type');
+    if (responseType === undefined) fail('invalid_request', 'response_type is required');
+    // OAuth 2.1 §4.1.1: `code` only; the implicit grant (`token`) is gone.
+    if (responseType !== 'code') fail('unsupported_response_type', 'only response_type=code is supported');
+    const responseMode = params.get('response_mode');
+    if (responseMode !== undefined && responseMode !== 'query') fail('invalid_request', 'only response_mode=query is supported');
+    if (!app.grantTypes.includes(GRANT_TYPES.authorizationCode)) fail('unauthorized_client', 'the client may not use the authorization code grant');
+
+    // PKCE with S256 for every client (OAuth 2.1 §4.1.1, RFC 7636 §4.3); `plain` is refused.
+    const codeChallenge = params.get('code_challenge');
+    if (codeChallenge === undefined) fail('invalid_request', 'code_challenge is required (PKCE)');
+    const method = params.get('code_challenge_method');
+    if (method !== 'S256') fail('invalid_request', 'code_challenge_method must be S256', `code_challenge_method ${method === undefined ? 'missing (plain)' : method.slice(0, 20)}`);
+    if (!isWellFormedChallenge(codeChallenge!)) fail('invalid_request', 'code_challenge is malformed');
+
+    const nonce = params.get('nonce');
+    if (nonce !== undefined && nonce.length > 512) fail('invalid_request', 'nonce is too long');
+    const prompts = new Set((params.get('prompt') ?? '').split(' ').filter(Boolean));
+    for (const prompt of prompts) if (!PROMPTS.has(prompt)) fail('invalid_request', 'unsupported prompt value');
+    // OIDC Core §3.1.2.1: none with any other value is an error.
+    if (prompts.has('none') && prompts.size > 1) fail('invalid_request', 'prompt=none cannot be combined with other values');
+
+    const resources = this.resolveResources(app, params.all('resource'), fail);
+    const scopes = this.resolveScopes(app, resources, params.get('scope'), fail);
+    return { app, redirectUri, redirectUriGiven: presented !== undefined, state, nonce, codeChallenge: codeChallenge!, scopes, resources, prompts };
+  }
+
+  /**
+   * RFC 8707 §2: each `resource` an absolute URI of a registered resource. An admin-registered application
+   * may ask only for its dependencies; a dynamically registered one for any resource (the user decides).
+   */
+  private resolveResources(app: Application, asked: string[], fail: (error: string, description: string, reason?: string) => never): Resource[] {
+    const resources: Resource[] = [];
+    for (const identifier of new Set(asked)) {
+      if (!resourceIdentifier.safeParse(identifier).success) fail('invalid_target', 'resource must be an absolute URI without a fragment');
+      const resource = this.deps.resources.get(identifier);
+      const allowed = resource && (app.registration === 'dynamic' || this.deps.applications.hasDependency(app.clientId, identifier));
+      if (!resource || !allowed) fail('invalid_target', 'the resource is unknown or not available to this client', resource ? 'resource is not a dependency of the client' : 'unknown resource');
+      if (resource!.credentialType !== 'token') fail('invalid_target', 'this resource does not issue tokens yet');
+      resources.push(resource!);
+    }
+    return resources;
+  }
+
+  /**
+   * Scopes belong to resources: each asked scope is an OIDC scope or a scope of a requested resource that
+   * the application may have. Without `scope`, everything the application may have of those resources.
+   */
+  private resolveScopes(app: Application, resources: Resource[], scopeParam: string | undefined, fail: (error: string, description: string, reason?: string) => never): string[] {
+    const allowed = new Set(resources.flatMap((resource) => resource.scopes.filter((scope) => app.registration === 'dynamic' || app.scopes === null || app.scopes.includes(scope))));
+    if (scopeParam === undefined) return [...allowed];
+    const asked = [...new Set(scopeParam.split(' ').filter(Boolean))];
+    for (const scope of asked) {
+      if (!scopeToken.safeParse(scope).success) fail('invalid_scope', 'malformed scope');
+      if (!isIdentityScope(scope) && !allowed.has(scope)) fail('invalid_scope', 'a requested scope is not available for the requested resources', `scope not allowed: ${scope.slice(0, 100)}`);
+    }
+    return asked;
+  }
+
+  private showConsent(request: ValidatedRequest, user: User, session: UiSession): AuthorizationOutcome {
+    const id = newId('atx');
+    const csrf = randomSecret();
+    const now = this.deps.clock.now();
+    this.deps.db.prepare(
+      `INSERT INTO authorization_requests (id, csrf_hash, session_hash, user_id, client_id, redirect_uri, redirect_uri_given, state, nonce,
+         code_challenge, scopes, resources, auth_time, created_at, expires_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(id, hashSecret(csrf), session.idHash, user.id, request.app.clientId, request.redirectUri, request.redirectUriGiven ? 1 : 0,
+      request.state ?? null, request.nonce ?? null, request.codeChallenge, JSON.stringify(request.scopes),
+      JSON.stringify(request.resources.map((resource) => resource.identifier)), session.startedAt, now, now + TRANSACTION_LIFETIME_MS);
+    const html = renderConsentPage({
+      transactionId: id,
+      csrfToken: csrf,
+      applicationName: request.app.name,
+      registration: request.app.registration,
+      redirectHost: redirectHost(request.redirectUri),
+      userName: user.name,
+      resources: request.resources.map((resource) => ({ name: resource.name, identifier: resource.identifier, scopes: request.scopes.filter((scope) => resource.scopes.includes(scope)) })),
+      identityScopes: request.scopes.filter(isIdentityScope),
+    });
+    return { kind: 'page', status: 200, html, formAction: formActionSource(request.redirectUri) };
+  }
+
+  /** Every authorization response carries `iss` (RFC 9207 §2). */
+  private answer(redirectUri: string, params: Record<string, string | undefined>): AuthorizationOutcome {
+    return { kind: 'redirect', location: withQuery(redirectUri, { ...params, iss: this.deps.issuer() }) };
+  }
+
+  private refusal(error: unknown, clientId: string | null): AuthorizationOutcome {
+    if (error instanceof RedirectedError) {
+      this.recordRefusal(clientId, `${error.oauth.error}: ${error.oauth.reason ?? error.oauth.message}`);
+      return this.answer(error.redirectUri, { error: error.oauth.error, error_description: error.oauth.description, state: error.state });
+    }
+    if (error instanceof ShownError) {
+      this.recordRefusal(clientId, `${error.error}: ${error.reason}`);
+      return { kind: 'page', status: error.status, html: renderErrorPage(error.title, error.shown) };
+    }
+    throw error;
+  }
+
+  private recordRefusal(clientId: string | null, reason: string): void {
+    try {
+      this.deps.audit.record({ event: 'authorization.refused', decision: 'deny', clientId: clientId?.slice(0, 200) ?? null, reason: reason.slice(0, 500) });
+    } catch {
+      // The refusal stands whether or not it could be recorded.
+    }
+  }
+}
+
+function codeBinding(request: ValidatedRequest, userId: string, consentId: string, authTime: number) {
+  return {
+    clientId: request.app.clientId, userId, consentId, redirectUri: request.redirectUri, redirectUriGiven: request.redirectUriGiven,
+    codeChallenge: request.codeChallenge, scopes: request.scopes, resources: request.resources.map((resource) => resource.identifier),
+    nonce: request.nonce ?? null, authTime,
+  };
+}
+
+/** What the consent page names as the destination: the host of an http(s) URI, or a private-use scheme. */
+function redirectHost(redirectUri: string): string {
+  const url = new URL(redirectUri);
+  return url.protocol === 'http:' || url.protocol === 'https:' ? url.host : url.protocol;
+}
+
+/** The request's own parameters, re-serialized (URL-safe characters only) for the sign-in page's `next`. */
+function signInQuery(params: Params): string {
+  const query = new URLSearchParams();
+  for (const [name, value] of params.entries()) query.append(name, value);
+  return query.toString();
+}

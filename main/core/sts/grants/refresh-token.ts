@@ -1,0 +1,126 @@
+import { GRANT_TYPES } from '../../../../shared/domain.js';
+import { scopeToken } from '../../../../shared/admin-api.js';
+import type { AuditLog } from '../../audit/audit-log.js';
+import type { Clock } from '../../clock.js';
+import { epochSeconds } from '../../clock.js';
+import type { Consents } from '../../consent/consents.js';
+import type { Resources } from '../../directory/resources.js';
+import type { Users } from '../../directory/users.js';
+import { mintIdToken } from '../../tokens/id-token.js';
+import type { Issuance, TokenResponse } from '../../tokens/issuance.js';
+import type { SigningKeys } from '../../tokens/signing-keys.js';
+import type { TokenFamilies, TokenFamily } from '../../tokens/token-families.js';
+import { InvalidClient, InvalidGrant, InvalidRequest, InvalidScope, InvalidTarget } from '../errors.js';
+import { scopesFor, userAudience } from '../user-audience.js';
+import type { GrantContext, GrantHandler } from './grant.js';
+
+/** One answer for every refresh token that cannot be used. */
+const badToken = (reason: string): InvalidGrant => new InvalidGrant('the refresh token is invalid, expired or revoked', { reason });
+
+/** Thrown inside the recording transaction when another request rotated the token first. */
+class RotatedMeanwhile extends InvalidGrant {}
+
+/**
+ * The refresh token grant (OAuth 2.1 §4.3) with rotation on every use (§4.3.1): the presented token is
+ * spent in the transaction that records its successor, by a conditional UPDATE, so of two requests
+ * presenting one token exactly one succeeds. A spent token presented again revokes the whole family.
+ */
+export class RefreshTokenGrant implements GrantHandler {
+  readonly grantType = GRANT_TYPES.refreshToken;
+  readonly parameters = new Set(['refresh_token', 'scope', 'resource']);
+  readonly authenticatesItself = false;
+
+  constructor(
+    private readonly families: TokenFamilies,
+    private readonly consents: Consents,
+    private readonly users: Users,
+    private readonly resources: Resources,
+    private readonly keys: SigningKeys,
+    private readonly issuance: Issuance,
+    private readonly audit: AuditLog,
+    private readonly transaction: <T>(work: () => T) => T,
+    private readonly clock: Clock,
+    private readonly issuer: () => string,
+  ) {}
+
+  async handle({ client, params }: GrantContext): Promise<TokenResponse> {
+    if (!client) throw new InvalidClient('client authentication is required');
+    const presented = params.get('refresh_token');
+    if (presented === undefined) throw new InvalidRequest('refresh_token is required');
+    const found = this.families.find(presented);
+    if (found.state === 'unknown') throw badToken('unknown refresh token');
+    const { family } = found;
+    // Bound to its client (OAuth 2.1 §4.3.1); another client's attempt leaves it alone.
+    if (family.clientId !== client.app.clientId) throw badToken('refresh token issued to another client');
+    if (family.revokedAt !== null) throw badToken('token family revoked');
+    if (found.state === 'rotated') {
+      this.revokeFamily(family, 'rotated refresh token presented again');
+      throw badToken('rotated refresh token presented again');
+    }
+    if (found.state === 'expired') throw badToken('refresh token expired');
+    if (!this.consents.isActive(family.consentId)) throw badToken('consent withdrawn');
+    if (!this.users.get(family.userId)?.enabled) throw badToken('user disabled');
+
+    // RFC 6749 §6: scope may only narrow; the refresh token itself keeps the full grant.
+    const scopeParam = params.get('scope');
+    const scopes = scopeParam === undefined ? family.scopes : [...new Set(scopeParam.split(' ').filter(Boolean))];
+    for (const scope of scopes) {
+      if (!scopeToken.safeParse(scope).success) throw new InvalidScope('malformed scope');
+      if (!family.scopes.includes(scope)) throw new InvalidScope('the scope exceeds what was granted', { reason: `scope not granted: ${scope.slice(0, 100)}` });
+    }
+    // RFC 8707 §2.2: the same authorization may buy a token for another resource the user consented to.
+    const asked = params.all('resource');
+    if (asked.length > 1) throw new InvalidTarget('ask for one resource per token');
+    let identifier: string | null;
+    if (asked[0] !== undefined) {
+      if (!family.resources.includes(asked[0])) throw new InvalidTarget('the user did not consent to this resource for this client', { reason: 'resource outside the grant' });
+      identifier = asked[0];
+    } else {
+      if (family.resources.length > 1) throw new InvalidTarget('the authorization covers several resources: name one with the resource parameter');
+      identifier = family.resources[0] ?? null;
+    }
+    const audience = userAudience(identifier, this.issuer(), this.resources);
+    if (!audience) throw new InvalidTarget('the resource no longer exists');
+
+    const successor = this.families.newRefreshToken(family.id);
+    try {
+      return await this.issuance.issueAccessToken({
+        app: client.app,
+        subject: family.userId,
+        userId: family.userId,
+        resource: audience,
+        scopes: scopesFor(audience, scopes),
+        grantType: this.grantType,
+        trustLevel: client.trustLevel,
+        familyId: family.id,
+        refreshToken: successor.token,
+        // OIDC Core §12.2: a refreshed ID token keeps sub and auth_time and carries no nonce.
+        idToken: family.scopes.includes('openid')
+          ? (accessToken) => mintIdToken(this.keys, this.issuer(), { sub: family.userId, clientId: client.app.clientId, authTime: Math.floor(family.authTime / 1000), nonce: null }, accessToken, epochSeconds(this.clock))
+          : undefined,
+        redeem: () => {
+          if (!this.families.spend(found.tokenHash)) throw new RotatedMeanwhile('the refresh token is invalid, expired or revoked', { reason: 'refresh token rotated by a concurrent request' });
+          // A family revoked while this request was signing (a replay, a withdrawn consent) issues nothing.
+          if (this.families.get(family.id)?.revokedAt !== null) throw badToken('token family revoked');
+          successor.record();
+        },
+      });
+    } catch (error) {
+      // The loser of a race presented a token that is, by then, rotated: the same as a replay (§4.3.1).
+      if (error instanceof RotatedMeanwhile) this.revokeFamily(family, 'rotated refresh token presented again');
+      throw error;
+    }
+  }
+
+  private revokeFamily(family: TokenFamily, why: string): void {
+    try {
+      this.transaction(() => {
+        const result = this.families.revoke(family.id, why);
+        this.audit.append({ event: 'token.family_revoked', decision: 'deny', clientId: family.clientId, subject: family.userId, grantType: this.grantType,
+          reason: why, detail: { family_id: family.id, access_tokens: result.accessTokens } });
+      });
+    } catch {
+      // The request is refused either way; the next replay tries again.
+    }
+  }
+}

@@ -1,0 +1,43 @@
+import { SignJWT } from 'jose';
+import { createHash } from 'node:crypto';
+import type { SigningKeys } from './signing-keys.js';
+
+/** How long ID tokens live; retired ID-token keys stay published at least this long. */
+export const ID_TOKEN_LIFETIME_SECONDS = 3600;
+
+export interface IdTokenClaims {
+  sub: string;
+  clientId: string;
+  /** Epoch seconds of the user's sign-in (OIDC Core §2). */
+  authTime: number;
+  nonce: string | null;
+}
+
+/**
+ * An OIDC ID token (OIDC Core §2, §3.1.3.6): RS256 with the broker's ID-token key, `aud` and `azp` the
+ * client, `nonce` as the authorization request carried it, `auth_time`, and `at_hash` for the access
+ * token it travels with. User claims (name, email) are served by the userinfo endpoint, not put here.
+ */
+export async function mintIdToken(keys: SigningKeys, issuer: string, claims: IdTokenClaims, accessToken: string, nowSeconds: number): Promise<string> {
+  const signer = keys.signer('id_token');
+  const payload: Record<string, unknown> = {
+    azp: claims.clientId,
+    auth_time: claims.authTime,
+    at_hash: leftHalfHash(accessToken),
+  };
+  if (claims.nonce !== null) payload.nonce = claims.nonce;
+  return new SignJWT(payload)
+    .setProtectedHeader({ alg: signer.alg, typ: 'JWT', kid: signer.kid })
+    .setIssuer(issuer)
+    .setSubject(claims.sub)
+    .setAudience(claims.clientId)
+    .setIssuedAt(nowSeconds)
+    .setExpirationTime(nowSeconds + ID_TOKEN_LIFETIME_SECONDS)
+    .sign(signer.key);
+}
+
+/** OIDC Core §3.1.3.6: base64url of the left half of the SHA-256 of the access token (RS256 → SHA-256). */
+function leftHalfHash(token: string): string {
+  const digest = createHash('sha256').update(token, 'ascii').digest();
+  return digest.subarray(0, digest.length / 2).toString('base64url');
+}
