@@ -1,5 +1,5 @@
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
-import type { ApplicationView, ApiKeyView, ResourceView, VaultStatus } from '../../shared/admin-api.js';
+import type { ApplicationView, ApiKeyView, ConsentView, ResourceView, VaultStatus } from '../../shared/admin-api.js';
 import type { AdminClient } from './admin-client.js';
 import { CliError } from './cli-error.js';
 import { readSecretInput } from './prompt.js';
@@ -158,6 +158,37 @@ export const ADMIN_COMMANDS: Record<string, AdminCommand> = {
     positionals: 1,
     run: (client, _values, positionals) => client().request('POST', `/api-keys/${encodeURIComponent(positional(positionals, 'KEY_ID'))}/revoke`),
     human: (result) => `API key revoked: ${(result as { id: string }).id}`,
+  },
+  'login-url': {
+    usage: 'latchkey login-url [--next /oauth2/authorize?…] [--json]   one-time link to a UI session (single use, expires in minutes)',
+    options: { next: str, json },
+    run: (client, values) => client().request('POST', '/login-links', values.next === undefined ? {} : { next: values.next }),
+    // The link is the last line of output, so `latchkey login-url | tail -n 1` is the link.
+    human: (result) => { const r = result as { url: string; expires_at: string }; return `Open this link in your browser to sign in to Latchkey (single use, until ${r.expires_at}):\n${r.url}`; },
+    fields: { next: 'next' },
+  },
+  'consent list': {
+    usage: 'latchkey consent list [--app CLIENT_ID] [--all] [--json]   what each application may do for you (--all: withdrawn ones too)',
+    options: { app: str, all: { type: 'boolean' }, json },
+    run: (client, values) => {
+      const query = new URLSearchParams();
+      if (values.app) query.set('client_id', values.app as string);
+      if (values.all) query.set('include_revoked', 'true');
+      return client().request('GET', `/consents${query.size ? `?${query}` : ''}`);
+    },
+    human: (result) => (result as ConsentView[]).map((c) => `${c.id}\t${c.client_id}\t${c.application ?? '-'}\t${c.resources.join(' ') || '-'}\t${c.scopes.join(' ')}${c.revoked_at ? '\twithdrawn' : ''}`).join('\n') || 'No consents.',
+    fields: { client_id: 'app' },
+  },
+  'consent revoke': {
+    usage: 'latchkey consent revoke CONSENT_ID | --app CLIENT_ID [--json]   withdraw consent; ends the application\'s refresh tokens',
+    options: { app: str, json },
+    positionals: 1,
+    run: async (client, values, positionals) => {
+      if (values.app !== undefined && positionals.length) throw new CliError('give a CONSENT_ID or --app, not both', 2);
+      if (values.app !== undefined) return client().request('POST', `/applications/${encodeURIComponent(required(values, 'app'))}/consents/revoke`);
+      return [await client().request('POST', `/consents/${encodeURIComponent(positional(positionals, 'CONSENT_ID (or --app CLIENT_ID)'))}/revoke`)];
+    },
+    human: (result) => (result as ConsentView[]).map((c) => `Consent withdrawn: ${c.id} (${c.application ?? c.client_id})`).join('\n') || 'No consent to withdraw.',
   },
   'keys rotate': {
     usage: 'latchkey keys rotate [--json]',
