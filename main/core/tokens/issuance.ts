@@ -4,6 +4,7 @@ import { epochSeconds } from '../clock.js';
 import type { Application } from '../directory/applications.js';
 import type { Resource } from '../directory/resources.js';
 import type { Db } from '../store/database.js';
+import type { GroupCommit } from '../store/group-commit.js';
 import type { TrustLevel } from '../../../shared/domain.js';
 import { mintAccessToken } from './access-token.js';
 import type { SigningKeys} from './signing-keys.js';
@@ -45,7 +46,8 @@ export class Issuance {
   private readonly insertToken;
 
   constructor(
-    private readonly db: Db,
+    db: Db,
+    private readonly commit: GroupCommit,
     private readonly keys: SigningKeys,
     private readonly audit: AuditLog,
     private readonly clock: Clock,
@@ -62,7 +64,7 @@ export class Issuance {
     const scope = request.scopes.join(' ');
     let minted;
     try {
-      minted = await mintAccessToken(this.keys, this.issuer(), {
+      minted = mintAccessToken(this.keys, this.issuer(), {
         sub: request.subject,
         aud: resource.identifier,
         client_id: app.clientId,
@@ -77,7 +79,9 @@ export class Issuance {
       throw error;
     }
     try {
-      this.db.transaction(() => {
+      // Committed with whatever else is being issued in this turn of the event loop; awaited, so the
+      // response leaves only once the token record and its audit row are on disk.
+      await this.commit.run(() => {
         this.insertToken.run(minted.jti, app.clientId, request.subject, request.userId, resource.identifier, scope, request.grantType, minted.iat, minted.exp);
         this.audit.append({
           event: 'token.issued',
@@ -89,7 +93,7 @@ export class Issuance {
           jti: minted.jti,
           detail: { scope, trust_level: request.trustLevel, expires_at: minted.exp, ...request.auditDetail },
         });
-      }).immediate();
+      });
     } catch (error) {
       // Fail closed (DESIGN.md §6): no record, no token.
       throw new ServerError('the token could not be recorded', { reason: `issuance not recorded: ${(error as Error).message}` });
