@@ -13,6 +13,7 @@ import { Resources } from './directory/resources.js';
 import { Users } from './directory/users.js';
 import { type Logger, stderrLogger } from './logger.js';
 import { openDatabase, type Db } from './store/database.js';
+import { GroupCommit } from './store/group-commit.js';
 import { AssertionVerifier } from './sts/assertions.js';
 import { AuthorizationCodes } from './sts/authorization-codes.js';
 import { AuthorizationEndpoint } from './sts/endpoints/authorize.js';
@@ -81,6 +82,7 @@ export class Broker {
   private readonly http: FastifyInstance;
   private readonly replay: ReplayGuard;
   private readonly authorization: AuthorizationEndpoint;
+  private readonly groupCommit: GroupCommit;
   private sweeper: NodeJS.Timeout | undefined;
   private keyProblem: string | null = null;
 
@@ -89,7 +91,9 @@ export class Broker {
     this.log = options.log ?? stderrLogger;
     mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
     chmodSync(options.dataDir, 0o700);
-    this.db = openDatabase(join(options.dataDir, 'latchkey.db'));
+    const dbFile = join(options.dataDir, 'latchkey.db');
+    this.db = openDatabase(dbFile);
+    this.groupCommit = new GroupCommit(this.db, `${dbFile}-wal`);
     this.audit = new AuditLog(this.db, this.clock);
     this.vault = new Vault(this.db, this.clock);
     this.keys = new SigningKeys(this.db, this.vault, this.clock);
@@ -108,7 +112,7 @@ export class Broker {
     const transaction = <T>(work: () => T): T => this.db.transaction(work).immediate();
     const assertions = new AssertionVerifier(this.applications, this.replay, this.clock);
     const clients = new ClientAuthenticator(this.applications, assertions, () => this.issuerUrls.assertionAudiences);
-    const issuance = new Issuance(this.db, this.keys, this.audit, this.clock, issuer);
+    const issuance = new Issuance(this.db, this.groupCommit, this.keys, this.audit, this.clock, issuer);
     const token = new TokenEndpoint([
       new ClientCredentialsGrant(this.applications, this.resources, issuance),
       new ApiKeyGrant(this.apiKeys, this.applications, this.resources, issuance),
@@ -195,6 +199,7 @@ export class Broker {
   async close(): Promise<void> {
     clearInterval(this.sweeper);
     await this.http.close();
+    this.groupCommit.close();
     if (this.db.open) this.db.close();
   }
 

@@ -1,4 +1,4 @@
-import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
+import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { count, postForm, registerService, startBroker, type Service, type TestBroker } from '../support/broker.js';
 
@@ -47,5 +47,17 @@ describe('client_credentials', () => {
     expect(result.status).toBe(400);
     expect(result.body).toEqual({ error: 'invalid_scope', error_description: expect.any(String) });
     expect(count(test, 'issued_tokens')).toBe(before);
+  });
+
+  it('many requests at once: each gets its own token, each token its record and audit row, and the chain holds', async () => {
+    const before = count(test, 'issued_tokens');
+    const results = await Promise.all(Array.from({ length: 40 }, () =>
+      postForm(`${test.issuer}/oauth2/token`, { grant_type: 'client_credentials', resource: service.resource, scope: 'read' }, { basic: [service.clientId, service.clientSecret] })));
+    expect(results.map((result) => result.status)).toEqual(Array(40).fill(200));
+    const jtis = results.map((result) => decodeJwt(result.body.access_token).jti as string);
+    expect(new Set(jtis).size).toBe(40);
+    expect(count(test, 'issued_tokens')).toBe(before + 40);
+    for (const jti of jtis) expect(count(test, 'audit_log', "event = 'token.issued' AND jti = ?", jti)).toBe(1);
+    expect(test.broker.audit.verify()).toMatchObject({ ok: true });
   });
 });

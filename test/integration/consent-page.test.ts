@@ -153,9 +153,11 @@ describe('the consent page', () => {
   });
 
   it('a dynamically registered client is shown as unverified and always asked, even when remembered', async () => {
-    const dynamic = await registerDelegatedApp(test, { name: 'Self-registered', resources: [] });
-    // Dynamic registration (issue 3 item 7) is not built yet; the data model already marks such clients.
-    test.broker.db.prepare("UPDATE applications SET registration = 'dynamic' WHERE client_id = ?").run(dynamic.clientId);
+    // Dynamic registration (issue 3 item 7) is not built yet; the data model already marks such clients,
+    // so the row is written as registration will write it. It has no dependencies: the user decides.
+    const dynamic = { clientId: 'app_dynamic_test', redirectUri: 'http://127.0.0.1:47000/cb' };
+    test.broker.db.prepare(`INSERT INTO applications (client_id, name, identity_type, client_type, auth_method, grant_types, redirect_uris, registration, created_at)
+      VALUES (?, 'Self-registered', 'agent', 'public', 'none', '["authorization_code","refresh_token"]', ?, 'dynamic', ?)`).run(dynamic.clientId, JSON.stringify([dynamic.redirectUri]), Date.now());
     const ask = () => browser.authorize({ ...request({ scope: 'notes:read' }), client_id: dynamic.clientId, redirect_uri: dynamic.redirectUri });
     const first = await ask();
     expect(first.status).toBe(200);

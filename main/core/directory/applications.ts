@@ -74,18 +74,28 @@ export interface CreatedApplication {
   clientSecret: string | null;
 }
 
-/** Applications (OAuth clients): registration, lookup, dependencies, secrets. */
+/** What the token endpoint needs of an application on every request, read together and cached. */
+interface Entry {
+  app: Application;
+  secretHashes: Buffer[];
+  dependencies: string[];
+}
+
+/**
+ * Applications (OAuth clients): registration, lookup, dependencies, secrets. Every write to an
+ * application, its secrets or its dependencies goes through this class, which forgets its cached entry;
+ * lookups on the token endpoint's hot path are then served from memory.
+ */
 export class Applications {
   private readonly byId;
   private readonly secretsOf;
   private readonly dependenciesOf;
-  private readonly isDependency;
+  private readonly cache = new Map<string, Entry>();
 
   constructor(private readonly db: Db, private readonly clock: Clock) {
     this.byId = db.prepare('SELECT * FROM applications WHERE client_id = ?');
     this.secretsOf = db.prepare('SELECT secret_hash FROM client_secrets WHERE client_id = ? AND revoked_at IS NULL');
     this.dependenciesOf = db.prepare('SELECT resource FROM application_dependencies WHERE client_id = ? ORDER BY resource');
-    this.isDependency = db.prepare('SELECT 1 FROM application_dependencies WHERE client_id = ? AND resource = ?');
   }
 
   /**
@@ -149,12 +159,12 @@ export class Applications {
       clientSecret = randomSecret();
       this.db.prepare('INSERT INTO client_secrets (id, client_id, secret_hash, created_at) VALUES (?, ?, ?, ?)').run(newId('sec'), clientId, hashSecret(clientSecret), now);
     }
+    this.cache.delete(clientId);
     return { application: this.get(clientId)!, clientSecret };
   }
 
   get(clientId: string): Application | null {
-    const row = this.byId.get(clientId) as ApplicationRow | undefined;
-    return row ? fromRow(row) : null;
+    return this.entry(clientId)?.app ?? null;
   }
 
   list(): Application[] {
@@ -162,22 +172,41 @@ export class Applications {
   }
 
   /** Hashes of the application's active secrets (more than one while a secret is being rotated). */
-  secretHashes(clientId: string): Buffer[] {
-    return (this.secretsOf.all(clientId) as Array<{ secret_hash: Buffer }>).map((row) => row.secret_hash);
+  secretHashes(clientId: string): readonly Buffer[] {
+    return this.entry(clientId)?.secretHashes ?? [];
   }
 
-  dependencies(clientId: string): string[] {
-    return (this.dependenciesOf.all(clientId) as Array<{ resource: string }>).map((row) => row.resource);
+  dependencies(clientId: string): readonly string[] {
+    return this.entry(clientId)?.dependencies ?? [];
   }
 
   hasDependency(clientId: string, resource: string): boolean {
-    return this.isDependency.get(clientId, resource) !== undefined;
+    return this.dependencies(clientId).includes(resource);
   }
 
   setEnabled(clientId: string, enabled: boolean): Application {
     const result = this.db.prepare('UPDATE applications SET enabled = ? WHERE client_id = ?').run(enabled ? 1 : 0, clientId);
+    this.cache.delete(clientId);
     if (result.changes === 0) throw new DirectoryError(`unknown application: ${clientId}`, 404);
     return this.get(clientId)!;
+  }
+
+  /**
+   * The cached entry, read from SQLite when missing. What is read inside a transaction is not kept: the
+   * transaction may still roll back, and a cached row must be a committed one.
+   */
+  private entry(clientId: string): Entry | null {
+    const cached = this.cache.get(clientId);
+    if (cached) return cached;
+    const row = this.byId.get(clientId) as ApplicationRow | undefined;
+    if (!row) return null;
+    const entry: Entry = {
+      app: fromRow(row),
+      secretHashes: (this.secretsOf.all(clientId) as Array<{ secret_hash: Buffer }>).map((secret) => secret.secret_hash),
+      dependencies: (this.dependenciesOf.all(clientId) as Array<{ resource: string }>).map((dependency) => dependency.resource),
+    };
+    if (!this.db.inTransaction) this.cache.set(clientId, entry);
+    return entry;
   }
 
   view(app: Application): ApplicationView {
@@ -190,7 +219,7 @@ export class Applications {
       auth_method: app.authMethod,
       grant_types: app.grantTypes,
       scopes: app.scopes,
-      resources: this.dependencies(app.clientId),
+      resources: [...this.dependencies(app.clientId)],
       redirect_uris: app.redirectUris,
       consent_mode: app.consentMode,
       registration: app.registration,

@@ -38,7 +38,7 @@ const fromRow = (row: ResourceRow): Resource => ({
 /** Resources: what tokens are for. The identifier is the token's `aud` (RFC 8707, RFC 9068 §3). */
 export class Resources {
   private readonly byId;
-  private cache = new Map<string, Resource | null>();
+  private readonly cache = new Map<string, Resource>();
 
   constructor(private readonly db: Db, private readonly clock: Clock) {
     this.byId = db.prepare('SELECT * FROM resources WHERE identifier = ?');
@@ -66,7 +66,8 @@ export class Resources {
     if (cached !== undefined) return cached;
     const row = this.byId.get(identifier) as ResourceRow | undefined;
     const resource = row ? fromRow(row) : null;
-    if (resource) this.cache.set(identifier, resource);
+    // A row read inside a transaction may still be rolled back: only committed rows are kept.
+    if (resource && !this.db.inTransaction) this.cache.set(identifier, resource);
     return resource;
   }
 

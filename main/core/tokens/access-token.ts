@@ -1,5 +1,6 @@
-import { errors as joseErrors, jwtVerify, SignJWT, type JWTPayload } from 'jose';
-import { randomBytes } from 'node:crypto';
+import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import { randomUUID } from 'node:crypto';
+import { signCompactJws } from './jws.js';
 import type { SigningKeys } from './signing-keys.js';
 
 /** Claims Latchkey puts in an access token besides iss, exp, iat and jti (RFC 9068 §2.2, DESIGN.md §3). */
@@ -26,19 +27,15 @@ export interface MintedToken {
 export type AccessTokenPayload = JWTPayload & AccessTokenClaims & { jti: string; exp: number; iat: number };
 
 /** RFC 9068 §2.1: `typ: at+jwt`, signed with the active ES256 key. */
-export async function mintAccessToken(keys: SigningKeys, issuer: string, claims: AccessTokenClaims, nowSeconds: number, lifetimeSeconds: number): Promise<MintedToken> {
+export function mintAccessToken(keys: SigningKeys, issuer: string, claims: AccessTokenClaims, nowSeconds: number, lifetimeSeconds: number): MintedToken {
   const signer = keys.signer('access_token');
-  const jti = randomBytes(16).toString('base64url');
+  // 122 random bits; randomUUID draws from a pooled entropy buffer, not a syscall per token.
+  const jti = randomUUID();
   const exp = nowSeconds + lifetimeSeconds;
-  const payload: Record<string, unknown> = { ...claims };
-  for (const name of Object.keys(payload)) if (payload[name] === undefined) delete payload[name];
-  const token = await new SignJWT(payload)
-    .setProtectedHeader({ alg: signer.alg, typ: 'at+jwt', kid: signer.kid })
-    .setIssuer(issuer)
-    .setIssuedAt(nowSeconds)
-    .setExpirationTime(exp)
-    .setJti(jti)
-    .sign(signer.key);
+  const payload: Record<string, unknown> = { iss: issuer };
+  for (const [name, value] of Object.entries(claims)) if (value !== undefined) payload[name] = value;
+  Object.assign(payload, { iat: nowSeconds, exp, jti });
+  const token = signCompactJws({ alg: signer.alg, typ: 'at+jwt', kid: signer.kid }, payload, signer.key);
   return { token, jti, iat: nowSeconds, exp };
 }
 

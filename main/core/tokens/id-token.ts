@@ -1,5 +1,5 @@
-import { SignJWT } from 'jose';
 import { createHash } from 'node:crypto';
+import { signCompactJws } from './jws.js';
 import type { SigningKeys } from './signing-keys.js';
 
 /** How long ID tokens live; retired ID-token keys stay published at least this long. */
@@ -18,22 +18,20 @@ export interface IdTokenClaims {
  * client, `nonce` as the authorization request carried it, `auth_time`, and `at_hash` for the access
  * token it travels with. User claims (name, email) are served by the userinfo endpoint, not put here.
  */
-export async function mintIdToken(keys: SigningKeys, issuer: string, claims: IdTokenClaims, accessToken: string, nowSeconds: number): Promise<string> {
+export function mintIdToken(keys: SigningKeys, issuer: string, claims: IdTokenClaims, accessToken: string, nowSeconds: number): string {
   const signer = keys.signer('id_token');
   const payload: Record<string, unknown> = {
+    iss: issuer,
+    sub: claims.sub,
+    aud: claims.clientId,
     azp: claims.clientId,
+    iat: nowSeconds,
+    exp: nowSeconds + ID_TOKEN_LIFETIME_SECONDS,
     auth_time: claims.authTime,
     at_hash: leftHalfHash(accessToken),
   };
   if (claims.nonce !== null) payload.nonce = claims.nonce;
-  return new SignJWT(payload)
-    .setProtectedHeader({ alg: signer.alg, typ: 'JWT', kid: signer.kid })
-    .setIssuer(issuer)
-    .setSubject(claims.sub)
-    .setAudience(claims.clientId)
-    .setIssuedAt(nowSeconds)
-    .setExpirationTime(nowSeconds + ID_TOKEN_LIFETIME_SECONDS)
-    .sign(signer.key);
+  return signCompactJws({ alg: signer.alg, typ: 'JWT', kid: signer.kid }, payload, signer.key);
 }
 
 /** OIDC Core §3.1.3.6: base64url of the left half of the SHA-256 of the access token (RS256 → SHA-256). */

@@ -4,6 +4,7 @@ import { epochSeconds } from '../clock.js';
 import type { Application } from '../directory/applications.js';
 import type { Resource } from '../directory/resources.js';
 import type { Db } from '../store/database.js';
+import type { GroupCommit } from '../store/group-commit.js';
 import type { TrustLevel } from '../../../shared/domain.js';
 import { mintAccessToken } from './access-token.js';
 import type { SigningKeys} from './signing-keys.js';
@@ -27,7 +28,7 @@ export interface AccessTokenRequest {
   /** A refresh token issued with this access token; its hash is stored by `redeem`. */
   refreshToken?: string | undefined;
   /** Mints the ID token that travels with this access token (it needs the access token for at_hash). */
-  idToken?: ((accessToken: string) => Promise<string>) | undefined;
+  idToken?: ((accessToken: string) => string) | undefined;
   /**
    * Runs first inside the recording transaction: spends the code or refresh token this is issued for,
    * stores a new refresh token. If it throws, nothing is recorded and nothing is issued.
@@ -57,7 +58,8 @@ export class Issuance {
   private readonly insertToken;
 
   constructor(
-    private readonly db: Db,
+    db: Db,
+    private readonly commit: GroupCommit,
     private readonly keys: SigningKeys,
     private readonly audit: AuditLog,
     private readonly clock: Clock,
@@ -75,7 +77,7 @@ export class Issuance {
     let minted;
     let idToken: string | undefined;
     try {
-      minted = await mintAccessToken(this.keys, this.issuer(), {
+      minted = mintAccessToken(this.keys, this.issuer(), {
         sub: request.subject,
         aud: resource.identifier,
         client_id: app.clientId,
@@ -85,13 +87,16 @@ export class Issuance {
         sub_type: app.subType ?? undefined,
         trust_level: request.trustLevel,
       }, epochSeconds(this.clock), resource.tokenLifetime);
-      if (request.idToken) idToken = await request.idToken(minted.token);
+      if (request.idToken) idToken = request.idToken(minted.token);
     } catch (error) {
       if (error instanceof SigningKeyUnavailable) throw new TemporarilyUnavailable('the broker cannot issue tokens right now (vault locked or signing key unavailable)', { reason: error.message });
       throw error;
     }
     try {
-      this.db.transaction(() => {
+      // Committed with whatever else is being issued in this turn of the event loop; awaited, so the
+      // response leaves only once the token record and its audit row are on disk. `redeem` runs in this
+      // write's own savepoint: if it throws, only this write rolls back.
+      await this.commit.run(() => {
         request.redeem?.();
         this.insertToken.run(minted.jti, app.clientId, request.subject, request.userId, resource.identifier, scope, request.grantType, minted.iat, minted.exp, request.familyId ?? null);
         this.audit.append({
@@ -108,7 +113,7 @@ export class Issuance {
             ...request.auditDetail,
           },
         });
-      }).immediate();
+      });
     } catch (error) {
       // The code or refresh token was not the caller's to spend after all (another request spent it).
       if (error instanceof OAuthError) throw error;

@@ -1,5 +1,5 @@
 import { exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
-import { createPublicKey, randomBytes, type JsonWebKey, type KeyObject, type webcrypto } from 'node:crypto';
+import { createPrivateKey, createPublicKey, randomBytes, type JsonWebKey, type KeyObject, type webcrypto } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { Db } from '../store/database.js';
 import type { Vault } from '../vault/vault.js';
@@ -13,8 +13,9 @@ const ALG: Record<KeyPurpose, 'ES256' | 'RS256'> = { access_token: 'ES256', id_t
 
 export interface Signer {
   kid: string;
-  alg: string;
-  key: CryptoKey;
+  alg: 'ES256' | 'RS256';
+  /** A node:crypto key: it signs synchronously (tokens/jws.ts), and jose accepts it too. */
+  key: KeyObject;
 }
 
 export interface Verifier {
@@ -157,8 +158,8 @@ export class SigningKeys {
       throw new SigningKeyUnavailable(`signing key ${row.kid} cannot be unsealed: ${(error as Error).message}`);
     }
     if (!sealed) throw new SigningKeyUnavailable(`signing key ${row.kid} is missing from the vault`);
-    const key = (await importJWK(JSON.parse(sealed.toString('utf8')) as JWK, row.alg)) as CryptoKey;
-    return { kid: row.kid, alg: row.alg, key };
+    if (row.alg !== ALG[row.purpose]) throw new SigningKeyUnavailable(`signing key ${row.kid} is ${row.alg}, not ${ALG[row.purpose]} as ${row.purpose} keys are`);
+    return { kid: row.kid, alg: ALG[row.purpose], key: createPrivateKey({ key: JSON.parse(sealed.toString('utf8')) as JsonWebKey, format: 'jwk' }) };
   }
 
   private async generate(purpose: KeyPurpose, alsoInTransaction?: () => void): Promise<Signer> {
@@ -175,9 +176,7 @@ export class SigningKeys {
       ).run(kid, alg, purpose, JSON.stringify(publicJwk), vaultItem, this.clock.now());
       alsoInTransaction?.();
     }).immediate();
-    // Sign with a non-extractable copy: the extractable one is only needed to seal it.
-    const key = (await importJWK(privateJwk, alg)) as CryptoKey;
     this.jwksCache = undefined;
-    return { kid, alg, key };
+    return { kid, alg, key: createPrivateKey({ key: privateJwk as JsonWebKey, format: 'jwk' }) };
   }
 }
