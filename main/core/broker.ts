@@ -130,7 +130,7 @@ export class Broker {
       urls: () => this.issuerUrls,
       token,
       introspection: new IntrospectionEndpoint(this.db, clients, this.keys, this.applications, this.resources, this.users, this.audit, this.clock, issuer),
-      revocation: new RevocationEndpoint(this.db, clients, this.keys, this.audit, this.clock, issuer, transaction),
+      revocation: new RevocationEndpoint(this.db, clients, this.keys, this.audit, this.clock, issuer, transaction, this.families),
       authorization: this.authorization,
       userinfo: new UserInfoEndpoint(this.db, this.keys, this.applications, this.users, this.audit, this.clock, issuer),
       sessions: this.sessions,

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { count, startBroker, type TestBroker } from '../support/broker.js';
 import { Browser, consentForm, ensureResource, pkce, registerDelegatedApp, setupOwner, type DelegatedApp } from '../support/browser.js';
-import { expectFrontChannelRefused } from '../support/refusals.js';
+import { auditSince, expectFrontChannelRefused, expectUnchanged, snapshot } from '../support/refusals.js';
 
 const NOTES = 'https://notes.example.test/api';
 
@@ -91,11 +91,12 @@ describe('the consent page', () => {
     });
     it('from a foreign Origin', async () => {
       const form = consentForm((await browser.authorize(request())).html);
-      const before = count(test, 'authorization_codes');
+      const before = snapshot(test);
       const answer = await browser.decide(form, 'allow', { origin: 'https://evil.example' });
       expect(answer.status).toBe(403);
       expect(answer.location).toBeNull();
-      expect(count(test, 'authorization_codes')).toBe(before);
+      expectUnchanged(test, before);
+      expect(auditSince(test, before.auditHead).map((row) => [row.event, row.decision])).toEqual([['authorization.refused', 'deny']]);
       // The form itself was not spent: the real page can still be answered.
       expect((await browser.decide(form, 'allow')).status).toBe(303);
     });

@@ -132,6 +132,21 @@ describe('refresh tokens', () => {
     expect(await introspect(first.access_token)).toEqual({ active: false });
   });
 
+  it('revoking a refresh token (RFC 7009 §2.1) ends the family, its access tokens included', async () => {
+    const first = await authorize();
+    const revoked = await postForm(`${test.issuer}/oauth2/token/revoke`, { token: first.refresh_token, token_type_hint: 'refresh_token' }, { basic: [app.clientId, app.clientSecret!] });
+    expect(revoked.status).toBe(200);
+    expect((await refresh(first.refresh_token)).body.error).toBe('invalid_grant');
+    expect(await introspect(first.access_token)).toEqual({ active: false });
+  });
+
+  it('another client cannot revoke a refresh token that is not its own', async () => {
+    const first = await authorize();
+    await expectRefused(test, () => postForm(`${test.issuer}/oauth2/token/revoke`, { token: first.refresh_token }, { basic: [other.clientId, other.clientSecret!] }),
+      { status: 400, error: 'invalid_request', secrets: [first.refresh_token] });
+    expect((await refresh(first.refresh_token)).status).toBe(200);
+  });
+
   it('a disabled client cannot refresh', async () => {
     const disabled = await registerDelegatedApp(test, { authMethod: 'none', resources: [NOTES] });
     const { verifier, challenge } = pkce();

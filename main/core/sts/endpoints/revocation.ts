@@ -4,6 +4,7 @@ import { epochSeconds } from '../../clock.js';
 import type { Db } from '../../store/database.js';
 import { verifyAccessToken } from '../../tokens/access-token.js';
 import type { SigningKeys } from '../../tokens/signing-keys.js';
+import type { TokenFamilies } from '../../tokens/token-families.js';
 import type { AuthenticatedClient, ClientAuthenticator } from '../client-auth.js';
 import { InvalidClient, InvalidRequest, OAuthError, TemporarilyUnavailable } from '../errors.js';
 import type { Params } from '../params.js';
@@ -25,6 +26,7 @@ export class RevocationEndpoint {
     private readonly clock: Clock,
     private readonly issuer: () => string,
     private readonly transaction: <T>(work: () => T) => T,
+    private readonly families: TokenFamilies,
   ) {
     this.tokenRow = db.prepare('SELECT client_id, subject, audience, revoked_at FROM issued_tokens WHERE jti = ?');
     this.revoke = db.prepare('UPDATE issued_tokens SET revoked_at = ? WHERE jti = ? AND revoked_at IS NULL');
@@ -43,7 +45,10 @@ export class RevocationEndpoint {
 
       // Expired tokens are verified too: revoking one is harmless and says nothing.
       const payload = await verifyAccessToken(this.keys, this.issuer(), token, 0);
-      if (!payload) return;
+      if (!payload) {
+        this.revokeRefreshToken(caller, token);
+        return;
+      }
       jti = payload.jti;
       this.revokeOwn(caller, payload.jti);
     } catch (error) {
@@ -62,6 +67,27 @@ export class RevocationEndpoint {
       this.transaction(() => {
         this.revoke.run(epochSeconds(this.clock), jti);
         this.audit.append({ event: 'token.revoked', decision: 'info', clientId: row.client_id, subject: row.subject, resource: row.audience, jti, reason: 'revoked by its client' });
+      });
+    } catch (error) {
+      throw new TemporarilyUnavailable('the revocation could not be stored; try again', { reason: (error as Error).message });
+    }
+  }
+
+  /**
+   * RFC 7009 §2.1: a refresh token can be revoked too, and with it the access tokens of the same
+   * authorization: the whole token family ends. Unknown values are answered 200 like any other.
+   */
+  private revokeRefreshToken(caller: AuthenticatedClient, token: string): void {
+    const found = this.families.find(token);
+    if (found.state === 'unknown') return;
+    const { family } = found;
+    if (family.clientId !== caller.app.clientId) throw new InvalidRequest('the token was not issued to this client', { reason: 'refresh token belongs to another client' });
+    if (family.revokedAt !== null) return;
+    try {
+      this.transaction(() => {
+        const result = this.families.revoke(family.id, 'refresh token revoked by its client');
+        this.audit.append({ event: 'token.family_revoked', decision: 'info', clientId: family.clientId, subject: family.userId,
+          reason: 'refresh token revoked by its client', detail: { family_id: family.id, access_tokens: result.accessTokens } });
       });
     } catch (error) {
       throw new TemporarilyUnavailable('the revocation could not be stored; try again', { reason: (error as Error).message });
