@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postForm, removeDataDir, startBroker, type TestBroker } from '../support/broker.js';
 import { Browser, ensureResource, pkce, registerDelegatedApp, setupOwner, TestClock, type DelegatedApp } from '../support/browser.js';
 import { expectRefused } from '../support/refusals.js';
+import { ROTATION_RACE_WINDOW_MS } from '../../main/core/tokens/token-families.js';
 
 const NOTES = 'https://notes.example.test/api';
 const MAIL = 'https://mail.example.test/api';
@@ -68,6 +69,7 @@ describe('refresh tokens', () => {
   it('a rotated refresh token presented again revokes the family, its access tokens included', async () => {
     const first = await authorize();
     const second = (await refresh(first.refresh_token)).body;
+    clock.advance(ROTATION_RACE_WINDOW_MS);
     const replay = await refresh(first.refresh_token);
     expect(replay.status).toBe(400);
     expect(replay.body.error).toBe('invalid_grant');
@@ -83,6 +85,21 @@ describe('refresh tokens', () => {
     const results = await Promise.all(Array.from({ length: 5 }, () => refresh(first.refresh_token)));
     expect(results.filter((result) => result.status === 200)).toHaveLength(1);
     expect(results.filter((result) => result.status === 400).map((result) => result.body.error)).toEqual(Array(4).fill('invalid_grant'));
+    // Losing a race is not a replay: the winner's tokens go on working.
+    const winner = results.find((result) => result.status === 200)!.body;
+    expect(await introspect(winner.access_token)).toMatchObject({ active: true });
+    expect((await refresh(winner.refresh_token)).status).toBe(200);
+  });
+
+  it('a rotated token presented again within the race window is refused but ends nothing; after it, it ends the family', async () => {
+    const first = await authorize();
+    const second = (await refresh(first.refresh_token)).body;
+    clock.advance(ROTATION_RACE_WINDOW_MS - 500);
+    await expectRefused(test, () => refresh(first.refresh_token), { status: 400, error: 'invalid_grant' });
+    expect(await introspect(second.access_token)).toMatchObject({ active: true });
+    clock.advance(500);
+    await expectRefused(test, () => refresh(first.refresh_token), { status: 400, error: 'invalid_grant', mayChange: ['token_families', 'issued_tokens'] });
+    expect(await introspect(second.access_token)).toEqual({ active: false });
   });
 
   it('scope may narrow for one access token; the refresh token keeps the whole grant', async () => {
@@ -173,6 +190,7 @@ describe('refresh tokens', () => {
     test = await test.restart();
     const next = await refresh(first.refresh_token);
     expect(next.status).toBe(200);
+    clock.advance(ROTATION_RACE_WINDOW_MS);
     expect((await refresh(first.refresh_token)).body.error).toBe('invalid_grant');
     expect((await refresh(next.body.refresh_token)).body.error).toBe('invalid_grant');
   });

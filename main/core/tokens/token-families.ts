@@ -6,6 +6,13 @@ import type { Db } from '../store/database.js';
 /** How long an unused refresh token stays valid; every use rotates it and starts a new period. */
 export const REFRESH_TOKEN_LIFETIME_MS = 30 * 86_400_000;
 
+/**
+ * A rotated refresh token presented this soon after its rotation comes from a refresh that overlapped the
+ * winning one (a client refreshing from two places at once): it is refused, but it is not taken for a
+ * replay. Later, it is (OAuth 2.1 §4.3.1).
+ */
+export const ROTATION_RACE_WINDOW_MS = 2_000;
+
 export interface TokenFamily {
   id: string;
   clientId: string;
@@ -43,7 +50,8 @@ const fromRow = (row: FamilyRow): TokenFamily => ({
 
 export type PresentedRefreshToken =
   | { state: 'unknown' }
-  | { state: 'expired' | 'rotated' | 'live'; tokenHash: Buffer; family: TokenFamily };
+  | { state: 'expired' | 'live'; tokenHash: Buffer; family: TokenFamily }
+  | { state: 'rotated'; tokenHash: Buffer; family: TokenFamily; rotatedAt: number };
 
 /**
  * Token families (OAuth 2.1 §4.3.1, the Security BCP §4.14): a redeemed code starts one; each refresh
@@ -98,7 +106,7 @@ export class TokenFamilies {
     const row = this.tokenByHash.get(tokenHash) as { family_id: string; expires_at: number; rotated_at: number | null } | undefined;
     const family = row ? this.get(row.family_id) : null;
     if (!row || !family) return { state: 'unknown' };
-    if (row.rotated_at !== null) return { state: 'rotated', tokenHash, family };
+    if (row.rotated_at !== null) return { state: 'rotated', tokenHash, family, rotatedAt: row.rotated_at };
     if (row.expires_at <= this.clock.now()) return { state: 'expired', tokenHash, family };
     return { state: 'live', tokenHash, family };
   }

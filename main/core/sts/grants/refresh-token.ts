@@ -9,7 +9,7 @@ import type { Users } from '../../directory/users.js';
 import { mintIdToken } from '../../tokens/id-token.js';
 import type { Issuance, TokenResponse } from '../../tokens/issuance.js';
 import type { SigningKeys } from '../../tokens/signing-keys.js';
-import type { TokenFamilies, TokenFamily } from '../../tokens/token-families.js';
+import { ROTATION_RACE_WINDOW_MS, type TokenFamilies, type TokenFamily } from '../../tokens/token-families.js';
 import { InvalidClient, InvalidGrant, InvalidRequest, InvalidScope, InvalidTarget } from '../errors.js';
 import { scopesFor, userAudience } from '../user-audience.js';
 import type { GrantContext, GrantHandler } from './grant.js';
@@ -17,13 +17,15 @@ import type { GrantContext, GrantHandler } from './grant.js';
 /** One answer for every refresh token that cannot be used. */
 const badToken = (reason: string): InvalidGrant => new InvalidGrant('the refresh token is invalid, expired or revoked', { reason });
 
-/** Thrown inside the recording transaction when another request rotated the token first. */
-class RotatedMeanwhile extends InvalidGrant {}
-
 /**
  * The refresh token grant (OAuth 2.1 §4.3) with rotation on every use (§4.3.1): the presented token is
  * spent in the transaction that records its successor, by a conditional UPDATE, so of two requests
  * presenting one token exactly one succeeds. A spent token presented again revokes the whole family.
+ *
+ * A rotated token presented within ROTATION_RACE_WINDOW_MS of its rotation lost a race with a refresh
+ * that overlapped it (a client refreshing from two places at once): it is refused, and the family, with
+ * the winner's tokens, stays alive. A thief gains nothing by racing: the legitimate client's next refresh
+ * presents a rotated token and ends the family.
  */
 export class RefreshTokenGrant implements GrantHandler {
   readonly grantType = GRANT_TYPES.refreshToken;
@@ -54,6 +56,7 @@ export class RefreshTokenGrant implements GrantHandler {
     if (family.clientId !== client.app.clientId) throw badToken('refresh token issued to another client');
     if (family.revokedAt !== null) throw badToken('token family revoked');
     if (found.state === 'rotated') {
+      if (this.clock.now() - found.rotatedAt < ROTATION_RACE_WINDOW_MS) throw badToken('refresh token rotated moments ago by a concurrent request');
       this.revokeFamily(family, 'rotated refresh token presented again');
       throw badToken('rotated refresh token presented again');
     }
@@ -83,33 +86,28 @@ export class RefreshTokenGrant implements GrantHandler {
     if (!audience) throw new InvalidTarget('the resource no longer exists');
 
     const successor = this.families.newRefreshToken(family.id);
-    try {
-      return await this.issuance.issueAccessToken({
-        app: client.app,
-        subject: family.userId,
-        userId: family.userId,
-        resource: audience,
-        scopes: scopesFor(audience, scopes),
-        grantType: this.grantType,
-        trustLevel: client.trustLevel,
-        familyId: family.id,
-        refreshToken: successor.token,
-        // OIDC Core §12.2: a refreshed ID token keeps sub and auth_time and carries no nonce.
-        idToken: family.scopes.includes('openid')
-          ? (accessToken) => mintIdToken(this.keys, this.issuer(), { sub: family.userId, clientId: client.app.clientId, authTime: Math.floor(family.authTime / 1000), nonce: null }, accessToken, epochSeconds(this.clock))
-          : undefined,
-        redeem: () => {
-          if (!this.families.spend(found.tokenHash)) throw new RotatedMeanwhile('the refresh token is invalid, expired or revoked', { reason: 'refresh token rotated by a concurrent request' });
-          // A family revoked while this request was signing (a replay, a withdrawn consent) issues nothing.
-          if (this.families.get(family.id)?.revokedAt !== null) throw badToken('token family revoked');
-          successor.record();
-        },
-      });
-    } catch (error) {
-      // The loser of a race presented a token that is, by then, rotated: the same as a replay (§4.3.1).
-      if (error instanceof RotatedMeanwhile) this.revokeFamily(family, 'rotated refresh token presented again');
-      throw error;
-    }
+    return this.issuance.issueAccessToken({
+      app: client.app,
+      subject: family.userId,
+      userId: family.userId,
+      resource: audience,
+      scopes: scopesFor(audience, scopes),
+      grantType: this.grantType,
+      trustLevel: client.trustLevel,
+      familyId: family.id,
+      refreshToken: successor.token,
+      // OIDC Core §12.2: a refreshed ID token keeps sub and auth_time and carries no nonce.
+      idToken: family.scopes.includes('openid')
+        ? (accessToken) => mintIdToken(this.keys, this.issuer(), { sub: family.userId, clientId: client.app.clientId, authTime: Math.floor(family.authTime / 1000), nonce: null }, accessToken, epochSeconds(this.clock))
+        : undefined,
+      redeem: () => {
+        // Another request spent it between our read and this write: it overlapped us, so no replay.
+        if (!this.families.spend(found.tokenHash)) throw badToken('refresh token rotated by a concurrent request');
+        // A family revoked while this request was signing (a replay, a withdrawn consent) issues nothing.
+        if (this.families.get(family.id)?.revokedAt !== null) throw badToken('token family revoked');
+        successor.record();
+      },
+    });
   }
 
   private revokeFamily(family: TokenFamily, why: string): void {
