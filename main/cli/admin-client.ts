@@ -10,7 +10,7 @@ export class AdminClient {
     return new AdminClient(runtime.issuer, adminToken);
   }
 
-  async request<T = unknown>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+  async request<T = unknown>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
     const response = await this.send(method, path, body);
     const text = await response.text();
     const parsed = text ? safeJson(text) : undefined;

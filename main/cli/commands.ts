@@ -117,7 +117,8 @@ export const ADMIN_COMMANDS: Record<string, AdminCommand> = {
     usage: 'latchkey app list [--json]',
     options: { json },
     run: (client) => client().request('GET', '/applications'),
-    human: (result) => (result as ApplicationView[]).map((a) => `${a.client_id}\t${a.name}\t${a.identity_type}\t${a.enabled ? 'enabled' : 'disabled'}`).join('\n') || 'No applications yet.',
+    // A dynamically registered client chose its own name: marked so wherever it is shown (issue 3 item 7).
+    human: (result) => (result as ApplicationView[]).map((a) => `${a.client_id}\t${a.name}\t${a.identity_type}\t${a.enabled ? 'enabled' : 'disabled'}${a.registration === 'dynamic' ? '\tunverified (registered itself)' : ''}`).join('\n') || 'No applications yet.',
   },
   'app show': {
     usage: 'latchkey app show CLIENT_ID [--json]',
@@ -139,6 +140,16 @@ export const ADMIN_COMMANDS: Record<string, AdminCommand> = {
     positionals: 1,
     run: (client, _values, positionals) => client().request('POST', `/applications/${encodeURIComponent(positional(positionals, 'CLIENT_ID'))}/enable`),
     human: (result) => `Application enabled: ${(result as ApplicationView).client_id}`,
+  },
+  'app delete': {
+    usage: 'latchkey app delete CLIENT_ID [--json]   withdraws its consents, revokes its tokens, removes it (the audit log keeps its history)',
+    options: { json },
+    positionals: 1,
+    run: (client, _values, positionals) => client().request('DELETE', `/applications/${encodeURIComponent(positional(positionals, 'CLIENT_ID'))}`),
+    human: (result) => {
+      const r = result as { client_id: string; name: string; consents_withdrawn: number; access_tokens_revoked: number };
+      return `Application deleted: ${r.client_id} (${r.name}); ${r.consents_withdrawn} consent(s) withdrawn, ${r.access_tokens_revoked} access token(s) revoked`;
+    },
   },
   'apikey create': {
     usage: 'latchkey apikey create --app CLIENT_ID [--json]',

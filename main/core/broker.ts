@@ -18,6 +18,9 @@ import { AssertionVerifier } from './sts/assertions.js';
 import { AuthorizationCodes } from './sts/authorization-codes.js';
 import { AuthorizationEndpoint } from './sts/endpoints/authorize.js';
 import { UserInfoEndpoint } from './sts/endpoints/userinfo.js';
+import { DEFAULT_REGISTRATION_LIMITS, RegistrationEndpoint, type RegistrationLimits } from './sts/endpoints/registration.js';
+import { deleteApplication } from './directory/application-deletion.js';
+import { TokenBucket } from './transport/token-bucket.js';
 import { AuthorizationCodeGrant } from './sts/grants/authorization-code.js';
 import { RefreshTokenGrant } from './sts/grants/refresh-token.js';
 import { Consents, withdrawConsent } from './consent/consents.js';
@@ -53,6 +56,8 @@ export interface BrokerOptions {
   scrypt?: ScryptParams | undefined;
   clock?: Clock | undefined;
   log?: Logger | undefined;
+  /** Rate limit and cap of dynamic client registration (RFC 7591); tests change them. */
+  registrationLimits?: Partial<RegistrationLimits> | undefined;
 }
 
 /**
@@ -125,6 +130,7 @@ export class Broker {
       consents: this.consents, codes: this.codes, audit: this.audit, clock: this.clock, issuer,
     });
 
+    const registrationLimits = { ...DEFAULT_REGISTRATION_LIMITS, ...options.registrationLimits };
     this.http = createHttpApp({ allowedHosts: () => this.allowedHosts, ownOrigin: issuer, log: this.log });
     registerOAuthRoutes(this.http, {
       urls: () => this.issuerUrls,
@@ -133,6 +139,8 @@ export class Broker {
       revocation: new RevocationEndpoint(this.db, clients, this.keys, this.audit, this.clock, issuer, transaction, this.families),
       authorization: this.authorization,
       userinfo: new UserInfoEndpoint(this.db, this.keys, this.applications, this.users, this.audit, this.clock, issuer),
+      registration: new RegistrationEndpoint(this.applications, this.audit, transaction,
+        new TokenBucket(this.clock, registrationLimits.perMinute, registrationLimits.burst), registrationLimits.maxClients),
       sessions: this.sessions,
       keys: this.keys,
       audit: this.audit,
@@ -153,6 +161,7 @@ export class Broker {
       sessions: this.sessions,
       consents: this.consents,
       withdrawConsent: (id, why) => transaction(() => withdrawConsent(this.consents, this.families, this.audit, id, why)),
+      deleteApplication: (clientId) => transaction(() => deleteApplication(this, clientId)),
       vaultStatus: () => this.vaultStatus(),
       unlockVault: async (passphrase) => {
         await this.unlock(new PassphraseKeyVault(passphrase, this.options.scrypt));

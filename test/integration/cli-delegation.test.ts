@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { postForm, type TestBroker } from '../support/broker.js';
+import { postForm, postJson, type TestBroker } from '../support/broker.js';
 import { Browser, pkce } from '../support/browser.js';
 import { CLI_PASSPHRASE, latchkey, latchkeyJson, requireFreshBuild, ServeProcess, stopAllChildren } from '../support/cli.js';
 
@@ -64,6 +64,22 @@ describe('latchkey for user delegation', () => {
     expect((await cliJson<any[]>('consent', 'list', '--all'))[0].revoked_at).toBeTruthy();
     const refreshed = await postForm(`${serve.issuer}/oauth2/token`, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token, client_id: app.client_id });
     expect(refreshed.body.error).toBe('invalid_grant');
+  });
+
+  it('app list marks a dynamically registered client unverified; app delete removes it', async () => {
+    const registered = await postJson(`${serve.issuer}/oauth2/register`, { client_name: 'Self-registered agent', redirect_uris: [REDIRECT] });
+    expect(registered.status).toBe(201);
+    const clientId = registered.body.client_id as string;
+    const line = (await cli('app', 'list')).stdout.split('\n').find((row) => row.startsWith(clientId))!;
+    expect(line).toContain('Self-registered agent');
+    expect(line).toMatch(/unverified/);
+    expect((await cli('app', 'list')).stdout.split('\n').find((row) => row.startsWith(app.client_id))).not.toMatch(/unverified/);
+    const deleted = await cliJson('app', 'delete', clientId);
+    expect(deleted).toMatchObject({ client_id: clientId, deleted: true, registration: 'dynamic' });
+    expect((await cliJson<Array<{ client_id: string }>>('app', 'list')).map((a) => a.client_id)).not.toContain(clientId);
+    const again = await cli('app', 'delete', clientId);
+    expect(again.code).not.toBe(0);
+    expect(again.stderr).toMatch(/unknown application/);
   });
 
   it('consent revoke CONSENT_ID withdraws one consent', async () => {

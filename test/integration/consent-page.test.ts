@@ -2,7 +2,7 @@
 // refused, a CSRF token bound to the transaction and the session, a 303 after the decision, remembered
 // consent, prompt=none and prompt=consent, dynamically registered clients always asked.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { count, startBroker, type TestBroker } from '../support/broker.js';
+import { count, postJson, startBroker, type TestBroker } from '../support/broker.js';
 import { Browser, consentForm, ensureResource, pkce, registerDelegatedApp, setupOwner, type DelegatedApp } from '../support/browser.js';
 import { auditSince, expectFrontChannelRefused, expectUnchanged, snapshot } from '../support/refusals.js';
 
@@ -154,11 +154,9 @@ describe('the consent page', () => {
   });
 
   it('a dynamically registered client is shown as unverified and always asked, even when remembered', async () => {
-    // Dynamic registration (issue 3 item 7) is not built yet; the data model already marks such clients,
-    // so the row is written as registration will write it. It has no dependencies: the user decides.
-    const dynamic = { clientId: 'app_dynamic_test', redirectUri: 'http://127.0.0.1:47000/cb' };
-    test.broker.db.prepare(`INSERT INTO applications (client_id, name, identity_type, client_type, auth_method, grant_types, redirect_uris, registration, created_at)
-      VALUES (?, 'Self-registered', 'agent', 'public', 'none', '["authorization_code","refresh_token"]', ?, 'dynamic', ?)`).run(dynamic.clientId, JSON.stringify([dynamic.redirectUri]), Date.now());
+    // Registered through RFC 7591 (issue 3 item 7): no dependencies of its own, the user decides.
+    const registered = await postJson(`${test.issuer}/oauth2/register`, { client_name: 'Self-registered', redirect_uris: ['http://127.0.0.1:47000/cb'], grant_types: ['authorization_code', 'refresh_token'] });
+    const dynamic = { clientId: registered.body.client_id as string, redirectUri: 'http://127.0.0.1:47000/cb' };
     const ask = () => browser.authorize({ ...request({ scope: 'notes:read' }), client_id: dynamic.clientId, redirect_uri: dynamic.redirectUri });
     const first = await ask();
     expect(first.status).toBe(200);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Broker } from '../../main/core/broker.js';
 import type { Clock } from '../../main/core/clock.js';
 import { silentLogger } from '../../main/core/logger.js';
+import type { RegistrationLimits } from '../../main/core/sts/endpoints/registration.js';
 
 /** A cheap scrypt for tests that are not about the KDF (the default costs ~0.5 s per unlock). */
 export const TEST_SCRYPT = { N: 2 ** 10, r: 8, p: 1 };
@@ -15,7 +16,7 @@ export interface TestBroker {
   issuer: string;
   dataDir: string;
   /** Calls the admin API as the CLI would (admin bearer token). */
-  admin<T = any>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; body: T }>;
+  admin<T = any>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<{ status: number; body: T }>;
   /** Stops and starts a broker on the same data dir (state must survive). */
   restart(): Promise<TestBroker>;
   close(): Promise<void>;
@@ -29,6 +30,8 @@ export interface StartOptions {
   clock?: Clock;
   /** The port to listen on; 0 (the default) picks a free one. */
   port?: number;
+  /** Dynamic registration's rate limit and cap; tests that are not about them raise them out of the way. */
+  registrationLimits?: Partial<RegistrationLimits>;
 }
 
 export async function startBroker(options: StartOptions = {}): Promise<TestBroker> {
@@ -39,6 +42,7 @@ export async function startBroker(options: StartOptions = {}): Promise<TestBroke
     scrypt: TEST_SCRYPT,
     clock: options.clock,
     log: silentLogger,
+    registrationLimits: options.registrationLimits,
   });
   const issuer = await broker.listen(options.port ?? 0);
   const test: TestBroker = {
@@ -144,4 +148,17 @@ export function basicAuth(clientId: string, secret: string): string {
 /** Rows of a table, read straight from the SQLite file (what the broker committed). */
 export function count(test: TestBroker, table: string, where = '1 = 1', ...args: unknown[]): number {
   return (test.broker.db.prepare(`SELECT COUNT(*) AS n FROM ${table} WHERE ${where}`).get(...args) as { n: number }).n;
+}
+
+/** A JSON POST (dynamic client registration, RFC 7591 §3.1); `body` as a string is sent as it is. */
+export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<HttpResult> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await response.text();
+  let parsed: unknown;
+  try { parsed = JSON.parse(text); } catch { parsed = undefined; }
+  return { status: response.status, headers: response.headers, body: parsed, text };
 }

@@ -6,6 +6,7 @@ import { secretMatches } from '../directory/credentials.js';
 import { DirectoryError } from '../directory/errors.js';
 import type { Applications, CreatedApplication } from '../directory/applications.js';
 import type { ApiKeys } from '../directory/api-keys.js';
+import type { DeletedApplication } from '../directory/application-deletion.js';
 import type { Resources } from '../directory/resources.js';
 import type { Users } from '../directory/users.js';
 import type { Consent, Consents } from '../consent/consents.js';
@@ -31,6 +32,8 @@ export interface AdminDeps {
   consents: Consents;
   /** Withdraws a consent and ends its token families, in one transaction; null when it was not active. */
   withdrawConsent: (id: string, why: string) => Consent | null;
+  /** Deletes an application after ending its consents and tokens, in one audited transaction. */
+  deleteApplication: (clientId: string) => DeletedApplication;
   vaultStatus: () => VaultStatus;
   unlockVault: (passphrase: string) => Promise<VaultStatus>;
   rotateKeys: () => Promise<{ kid: string; retired: string | null }>;
@@ -100,6 +103,14 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
         return sendJson(reply, deps.applications.view(application));
       });
     }
+
+    // Deleting ends what the application was given (consents, token families, live access tokens) and
+    // removes it; the audit log keeps its history. A dynamically registered client is deleted the same way.
+    api.delete('/applications/:clientId', async (request, reply) => {
+      const deleted = deps.deleteApplication((request.params as { clientId: string }).clientId);
+      return sendJson(reply, { client_id: deleted.clientId, name: deleted.name, registration: deleted.registration, deleted: true,
+        consents_withdrawn: deleted.consents, access_tokens_revoked: deleted.accessTokens });
+    });
 
     api.get('/api-keys', async (request, reply) => sendJson(reply, deps.apiKeys.list((request.query as { client_id?: string }).client_id)));
     api.post('/applications/:clientId/api-keys', async (request, reply) => {

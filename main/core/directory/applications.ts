@@ -163,6 +163,40 @@ export class Applications {
     return { application: this.get(clientId)!, clientSecret };
   }
 
+  /**
+   * Registers a client that registered itself (RFC 7591, issue 3 item 7): public, authorization code
+   * (and refresh), its redirect URIs, a display name, no dependencies and no scope restriction: the
+   * user's consent decides what it gets. The caller validated the metadata and runs this inside the
+   * transaction that writes the audit row.
+   */
+  createDynamic(client: { name: string; redirectUris: readonly string[]; grantTypes: readonly GrantType[] }): Application {
+    const clientId = newId('app');
+    this.db.prepare(
+      `INSERT INTO applications (client_id, name, identity_type, client_type, auth_method, grant_types, redirect_uris, registration, created_at)
+       VALUES (?, ?, 'agent', 'public', 'none', ?, ?, 'dynamic', ?)`,
+    ).run(clientId, client.name, JSON.stringify(client.grantTypes), JSON.stringify([...new Set(client.redirectUris)]), this.clock.now());
+    this.cache.delete(clientId);
+    return this.get(clientId)!;
+  }
+
+  /** How many dynamically registered clients exist, enabled or not (they are capped). */
+  countDynamic(): number {
+    return (this.db.prepare("SELECT COUNT(*) AS n FROM applications WHERE registration = 'dynamic'").get() as { n: number }).n;
+  }
+
+  /**
+   * Deletes an application; its secrets, API keys, dependencies, consents, codes, pending consent
+   * transactions and token families go with it (ON DELETE CASCADE). The caller first ends what it issued
+   * (consents withdrawn, live access tokens revoked) in the same transaction, so the audit log says so;
+   * the audit log keeps every row naming it, and issued_tokens keeps the (revoked) records of its access
+   * tokens, which introspection then reports inactive.
+   */
+  delete(clientId: string): void {
+    const result = this.db.prepare('DELETE FROM applications WHERE client_id = ?').run(clientId);
+    this.cache.delete(clientId);
+    if (result.changes === 0) throw new DirectoryError(`unknown application: ${clientId}`, 404);
+  }
+
   get(clientId: string): Application | null {
     return this.entry(clientId)?.app ?? null;
   }

@@ -61,6 +61,20 @@ export class InvalidTarget extends OAuthError {
 export class AccessDenied extends OAuthError {
   constructor(description?: string, options?: Options) { super('access_denied', 400, description, options); }
 }
+/** RFC 7591 §3.2.2: a redirect URI that may not be registered. */
+export class InvalidRedirectUri extends OAuthError {
+  constructor(description?: string, options?: Options) { super('invalid_redirect_uri', 400, description, options); }
+}
+/** RFC 7591 §3.2.2: client metadata that is invalid or that this server does not allow. */
+export class InvalidClientMetadata extends OAuthError {
+  constructor(description?: string, options?: Options) { super('invalid_client_metadata', 400, description, options); }
+}
+/** Too many requests (RFC 6585 §4), with Retry-After in seconds. No OAuth code exists for it; this one says "try later". */
+export class TooManyRequests extends OAuthError {
+  constructor(retryAfterSeconds: number, description = 'too many requests; try again later', options?: Omit<NonNullable<Options>, 'headers'>) {
+    super('temporarily_unavailable', 429, description, { ...options, headers: { 'Retry-After': String(retryAfterSeconds) } });
+  }
+}
 /** The perimeter's refusal: a foreign Host or Origin. Not an OAuth code, but the same shape. */
 export class Forbidden extends OAuthError {
   constructor(description = 'request refused', options?: Options) { super('forbidden', 403, description, options); }

@@ -8,9 +8,10 @@ import type { AuthorizationEndpoint, AuthorizationOutcome } from './endpoints/au
 import { serverMetadata } from './endpoints/discovery.js';
 import type { UserInfoEndpoint } from './endpoints/userinfo.js';
 import type { IntrospectionEndpoint } from './endpoints/introspection.js';
+import type { RegistrationEndpoint } from './endpoints/registration.js';
 import type { RevocationEndpoint } from './endpoints/revocation.js';
 import type { TokenEndpoint } from './endpoints/token.js';
-import { OAuthError } from './errors.js';
+import { InvalidRequest, OAuthError } from './errors.js';
 import type { IssuerUrls } from './issuer.js';
 import { Params } from './params.js';
 
@@ -21,11 +22,15 @@ export interface OAuthRouteDeps {
   revocation: RevocationEndpoint;
   authorization: AuthorizationEndpoint;
   userinfo: UserInfoEndpoint;
+  registration: RegistrationEndpoint;
   sessions: UiSessions;
   keys: SigningKeys;
   audit: AuditLog;
   transport: Transport;
 }
+
+/** Client metadata is a few hundred bytes; 16 KiB leaves room for ten long redirect URIs and nothing much else. */
+export const REGISTRATION_BODY_LIMIT_BYTES = 16 * 1024;
 
 /** The protocol surface of DESIGN.md §3 that this build offers. No CORS anywhere: none is registered. */
 export function registerOAuthRoutes(app: FastifyInstance, deps: OAuthRouteDeps): void {
@@ -69,6 +74,26 @@ export function registerOAuthRoutes(app: FastifyInstance, deps: OAuthRouteDeps):
     handedOver.add(request);
     await deps.revocation.handle(params, request.headers.authorization);
     return sendJson(reply, {});
+  });
+
+  // Dynamic client registration (RFC 7591 §3): JSON in, JSON out. A back channel like the token endpoint:
+  // a web page must not register clients, so a foreign Origin is refused; then the rate limit, both before
+  // the body is read; a small body limit (metadata is a few hundred bytes).
+  app.post('/oauth2/register', {
+    bodyLimit: REGISTRATION_BODY_LIMIT_BYTES,
+    onRequest: async (request: FastifyRequest) => {
+      refuseForeignOrigin(request, deps.urls().issuer);
+      deps.registration.admit();
+    },
+    onError: async (request: FastifyRequest, _reply: FastifyReply, error: FastifyError | OAuthError) => {
+      if (!handedOver.has(request)) recordPerimeterRefusal(deps.audit, 'client.registration_refused', request, error);
+    },
+  }, async (request, reply) => {
+    if (request.url.includes('?')) throw new InvalidRequest('client metadata goes in the JSON body, not the query string');
+    const contentType = request.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
+    if (contentType !== 'application/json') throw new OAuthError('invalid_request', 415, 'the request body must be application/json (RFC 7591 §3.1)');
+    handedOver.add(request);
+    return sendJson(reply, deps.registration.register(request.body), 201);
   });
 
   // The front channel: a browser drives it. GET shows the sign-in or consent page or redirects to the client.

@@ -16,6 +16,8 @@ export function serverMetadata(urls: IssuerUrls, grantTypes: readonly string[]):
     jwks_uri: urls.jwks,
     introspection_endpoint: urls.introspection,
     revocation_endpoint: urls.revocation,
+    // RFC 7591: open registration of public clients (authorization code + PKCE), for MCP clients.
+    registration_endpoint: urls.registration,
     grant_types_supported: [...grantTypes],
     // OAuth 2.1 §4.1: the authorization code flow only; no implicit, no hybrid.
     response_types_supported: ['code'],
