@@ -15,6 +15,7 @@ const noNode = [
   ...nodeBuiltins.map((name) => ({ name, message: 'renderer/ and shared/ run in a browser too: no Node built-ins.' })),
   ...nodeOnlyPackages.map((name) => ({ name, message: 'renderer/ and shared/ run in a browser too: no Node-only packages.' })),
 ];
+const noExamples = { group: ['**/examples/**'], message: 'Latchkey itself never depends on an example.' };
 const noNodePrefix = { group: ['node:*'], message: 'renderer/ and shared/ run in a browser too: no Node built-ins.' };
 
 export default tseslint.config(
@@ -35,10 +36,19 @@ export default tseslint.config(
   },
   {
     files: ['main/core/**'],
-    rules: { 'no-restricted-imports': ['error', { paths: [noElectron] }] },
+    rules: { 'no-restricted-imports': ['error', { paths: [noElectron], patterns: [noExamples] }] },
+  },
+  {
+    files: ['main/cli/**', 'main/app/**'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [noExamples] }] },
   },
   {
     files: ['shared/**', 'renderer/**'],
-    rules: { 'no-restricted-imports': ['error', { paths: [noElectron, ...noNode], patterns: [noNodePrefix] }] },
+    rules: { 'no-restricted-imports': ['error', { paths: [noElectron, ...noNode], patterns: [noNodePrefix, noExamples] }] },
+  },
+  {
+    // An example resource server talks to Latchkey over HTTP, as any other would: it imports none of it.
+    files: ['examples/**'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ regex: '^(\\.\\./)+(main|shared)/', message: 'examples/ use Latchkey over HTTP only: no imports from main/ or shared/.' }] }] },
   },
 );

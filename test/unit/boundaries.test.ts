@@ -25,6 +25,14 @@ describe('module boundaries', () => {
     expect(await restrictedImports('shared/leak.ts', "import { ipcMain } from 'electron';\nexport const x = ipcMain;\n")).toHaveLength(1);
   });
 
+  it('Latchkey never imports an example, and an example resource server imports nothing of Latchkey', async () => {
+    expect(await restrictedImports('main/core/sts/leak.ts', "import { startNotesServer } from '../../../examples/notes-mcp-server/server.js';\nexport const x = startNotesServer;\n")).toHaveLength(1);
+    expect(await restrictedImports('main/cli/leak.ts', "import { startNotesServer } from '../../examples/notes-mcp-server/server.js';\nexport const x = startNotesServer;\n")).toHaveLength(1);
+    expect(await restrictedImports('examples/notes-mcp-server/leak.ts', "import { Broker } from '../../main/core/broker.js';\nexport const x = Broker;\n")).toHaveLength(1);
+    expect(await restrictedImports('examples/notes-mcp-server/leak.ts', "import { GRANT_TYPES } from '../../shared/domain.js';\nexport const x = GRANT_TYPES;\n")).toHaveLength(1);
+    expect(await restrictedImports('examples/notes-mcp-server/ok.ts', "import { OAuthMetadataSchema } from '@modelcontextprotocol/sdk/shared/auth.js';\nexport const x = OAuthMetadataSchema;\n")).toHaveLength(0);
+  });
+
   it('the Electron shell may import electron, and core may import Node', async () => {
     expect(await restrictedImports('main/app/window.main.ts', "import { app } from 'electron';\nexport const x = app;\n")).toHaveLength(0);
     expect(await restrictedImports('main/core/x.ts', "import { createHash } from 'node:crypto';\nexport const x = createHash;\n")).toHaveLength(0);
