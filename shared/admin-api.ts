@@ -107,6 +107,8 @@ export interface ConsentView {
   user_id: string;
   client_id: string;
   application: string | null;
+  /** How the application was registered: 'dynamic' means it named itself (shown as unverified). */
+  registration: 'admin' | 'dynamic' | null;
   resources: string[];
   scopes: string[];
   remembered: boolean;

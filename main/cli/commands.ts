@@ -187,7 +187,7 @@ export const ADMIN_COMMANDS: Record<string, AdminCommand> = {
       if (values.all) query.set('include_revoked', 'true');
       return client().request('GET', `/consents${query.size ? `?${query}` : ''}`);
     },
-    human: (result) => (result as ConsentView[]).map((c) => `${c.id}\t${c.client_id}\t${c.application ?? '-'}\t${c.resources.join(' ') || '-'}\t${c.scopes.join(' ')}${c.revoked_at ? '\twithdrawn' : ''}`).join('\n') || 'No consents.',
+    human: (result) => (result as ConsentView[]).map((c) => `${c.id}\t${c.client_id}\t${c.application ?? '-'}${c.registration === 'dynamic' ? ' (unverified)' : ''}\t${c.resources.join(' ') || '-'}\t${c.scopes.join(' ')}${c.revoked_at ? '\twithdrawn' : ''}`).join('\n') || 'No consents.',
     fields: { client_id: 'app' },
   },
   'consent revoke': {

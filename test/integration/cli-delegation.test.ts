@@ -54,7 +54,7 @@ describe('latchkey for user delegation', () => {
     expect(tokens.refresh_token).toBeTruthy();
 
     const consents = await cliJson<any[]>('consent', 'list');
-    expect(consents).toEqual([expect.objectContaining({ client_id: app.client_id, application: 'Notes agent', resources: [NOTES], scopes: ['notes:read'], remembered: false, revoked_at: null })]);
+    expect(consents).toEqual([expect.objectContaining({ client_id: app.client_id, application: 'Notes agent', registration: 'admin', resources: [NOTES], scopes: ['notes:read'], remembered: false, revoked_at: null })]);
     const human = await cli('consent', 'list');
     expect(human.stdout).toContain(consents[0].id);
 

@@ -101,6 +101,8 @@ describe('dynamic client registration', () => {
     expect(token.body.refresh_token).toBeDefined();
     const claims = JSON.parse(Buffer.from(token.body.access_token.split('.')[1], 'base64url').toString());
     expect(claims).toMatchObject({ aud: NOTES, client_id: client.client_id, scope: 'notes:read', trust_level: 'none' });
+    // The admin sees the consent as given to an unverified (self-registered) application.
+    expect((await test.admin('GET', `/consents?client_id=${client.client_id}`)).body).toEqual([expect.objectContaining({ application: name, registration: 'dynamic' })]);
     // OAuth 2.1 §7.3.1: asked again next time, remembered or not.
     expect((await ask()).status).toBe(200);
   });

@@ -139,7 +139,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
       return sendJson(reply, { url: `${deps.issuer()}/ui/login?${query}`, expires_at: new Date(link.expiresAt).toISOString() }, 201);
     });
 
-    const consentView = (consent: Consent) => deps.consents.view(consent, deps.applications.get(consent.clientId)?.name ?? null);
+    const consentView = (consent: Consent) => deps.consents.view(consent, deps.applications.get(consent.clientId));
     api.get('/consents', async (request, reply) => {
       const parsed = consentQuery.safeParse(request.query);
       if (!parsed.success) throw DirectoryError.fromZod(parsed.error);

@@ -103,12 +103,13 @@ export class Consents {
     return this.db.prepare('UPDATE consents SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(this.clock.now(), id).changes === 1;
   }
 
-  view(consent: Consent, applicationName: string | null): ConsentView {
+  view(consent: Consent, application: { name: string; registration: 'admin' | 'dynamic' } | null): ConsentView {
     return {
       id: consent.id,
       user_id: consent.userId,
       client_id: consent.clientId,
-      application: applicationName,
+      application: application?.name ?? null,
+      registration: application?.registration ?? null,
       resources: consent.resources,
       scopes: consent.scopes,
       remembered: consent.remembered,
