@@ -166,6 +166,8 @@ export class Broker {
   async close(): Promise<void> {
     clearInterval(this.sweeper);
     await this.http.close();
+    // A key being made is written to the database once made; a failure was reported already.
+    await this.keys.whenMade().catch(() => {});
     if (this.db.open) this.db.close();
   }
 
@@ -190,7 +192,13 @@ export class Broker {
     } catch (error) {
       this.keyProblem = (error as Error).message;
       this.log.error(`${this.keyProblem}; refusing to issue tokens`);
+      return;
     }
+    // A fresh data dir's ID-token key is still being made: a failure is reported, here and in the status.
+    this.keys.whenMade().catch((error: unknown) => {
+      this.keyProblem = `the ID-token signing key could not be made (${(error as Error).message}); refusing to issue ID tokens`;
+      this.log.error(this.keyProblem);
+    });
   }
 
   vaultStatus(): VaultStatus {
