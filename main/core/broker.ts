@@ -71,6 +71,8 @@ export class Broker {
   private readonly replay: ReplayGuard;
   private sweeper: NodeJS.Timeout | undefined;
   private keyProblem: string | null = null;
+  /** The vault being opened, from the constructor on; `open()` awaits it. */
+  private readonly opening: Promise<void>;
 
   private constructor(readonly options: BrokerOptions) {
     this.clock = options.clock ?? systemClock;
@@ -87,6 +89,10 @@ export class Broker {
     this.apiKeys = new ApiKeys(this.db, this.clock);
     this.replay = new ReplayGuard(this.db);
     this.adminToken = randomSecret();
+    // The keychain (D-Bus) and scrypt answer on worker threads: ask them now, and build the HTTP app
+    // below while they work. Nothing below touches the vault; `open()` awaits this and handles a failure.
+    this.opening = this.openVault();
+    this.opening.catch(() => {});
 
     const issuer = () => this.issuerUrls.issuer;
     const transaction = <T>(work: () => T): T => this.db.transaction(work).immediate();
@@ -134,8 +140,7 @@ export class Broker {
   static async open(options: BrokerOptions): Promise<Broker> {
     const broker = new Broker(options);
     try {
-      const backend = await broker.chooseBackend();
-      if (backend) await broker.unlock(backend);
+      await broker.opening;
     } catch (error) {
       broker.db.close();
       throw error;
@@ -218,6 +223,11 @@ export class Broker {
     const result = await this.keys.rotate('access_token', keepMs);
     this.audit.record({ event: 'admin.keys_rotated', decision: 'info', reason: 'admin change', detail: { kid: result.kid, retired: result.retired } });
     return result;
+  }
+
+  private async openVault(): Promise<void> {
+    const backend = await this.chooseBackend();
+    if (backend) await this.unlock(backend);
   }
 
   private async chooseBackend(): Promise<KeyVault | null> {
