@@ -1,3 +1,4 @@
+import { setFlagsFromString } from 'node:v8';
 import type { VaultStatus } from '../../shared/admin-api.js';
 import { Broker } from '../core/broker.js';
 import { type Logger, stderrLogger } from '../core/logger.js';
@@ -22,6 +23,10 @@ export interface StartedBroker {
  * SIGINT/SIGTERM after closing cleanly.
  */
 export async function serve(options: ServeOptions): Promise<Broker> {
+  // A broker idles between bursts of small requests. Under a burst V8 doubles its young generation up
+  // to 32 MB and keeps it while idle; kept at its initial size it holds ~25 MB less after the bench's
+  // load, for ~9 µs more GC per token (~1%). V8 reads it at every scavenge, so it applies from here on.
+  setFlagsFromString('--semi-space-growth-factor=1');
   const running = readRuntimeIfAny(options.dataDir);
   if (running && running.pid !== process.pid && isAlive(running.pid)) {
     throw new CliError(`a broker is already running for ${options.dataDir} (pid ${running.pid}, ${running.issuer})`);
