@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, watch } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { stop, track } from './children.js';
 
@@ -82,17 +81,11 @@ export async function startLatchkey(options: StartOptions): Promise<LatchkeyProc
     readyMs,
     output: () => output,
     stop: async () => {
-      // serve.ts writes runtime.json a moment before it installs its SIGTERM handler; a signal in that
-      // window kills it without cleanup. A person or supervisor is never that quick; the bench is.
-      const settle = SIGNAL_HANDLERS_SETTLE_MS - (performance.now() - startedAt - readyMs);
-      if (settle > 0) await sleep(settle);
       await stop(child);
       if (child.signalCode === null && existsSync(runtimeFile)) throw new Error(`latchkey serve stopped but left ${runtimeFile} behind`);
     },
   };
 }
-
-const SIGNAL_HANDLERS_SETTLE_MS = 200;
 
 /** Calls the running broker's admin API, as the CLI does. */
 export async function admin<T = any>(broker: LatchkeyProcess, method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {

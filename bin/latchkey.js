@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-// The `latchkey` command: runs the compiled CLI (`npm run build` builds it; `npm start` does too).
+// The `latchkey` command: runs the bundled CLI (`npm run build` builds it; `npm start` does too).
 import { existsSync } from 'node:fs';
 
-const entry = new URL('../dist/main/cli/latchkey.js', import.meta.url);
+const entry = new URL('../dist/bundle/latchkey.js', import.meta.url);
 if (!existsSync(entry)) {
   process.stderr.write('latchkey: not built yet; run `npm run build` (or `npm start`) in the repository first\n');
   process.exit(1);

@@ -12,9 +12,9 @@ else
   bash scripts/bootstrap.sh --test
 fi
 
-# The bench starts the built CLI (bin/latchkey.js runs dist/): build when dist is missing or older than
-# the sources, so the figures are never those of stale code.
-if [ ! -f dist/main/cli/latchkey.js ] || [ -n "$(find main/core main/cli shared -name '*.ts' -newer dist/main/cli/latchkey.js -print -quit)" ]; then
+# The bench starts the built CLI (bin/latchkey.js runs the bundle in dist/bundle): build when it is
+# missing or older than the sources, so the figures are never those of stale code.
+if [ ! -f dist/bundle/latchkey.js ] || [ -n "$(find main/core main/cli shared rolldown.config.js -newer dist/bundle/latchkey.js \( -name '*.ts' -o -name '*.js' \) -print -quit)" ]; then
   echo "bench: building"
   npm run build --silent
 fi

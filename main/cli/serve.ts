@@ -1,3 +1,4 @@
+import { setFlagsFromString } from 'node:v8';
 import type { VaultStatus } from '../../shared/admin-api.js';
 import { Broker } from '../core/broker.js';
 import { type Logger, stderrLogger } from '../core/logger.js';
@@ -22,6 +23,10 @@ export interface StartedBroker {
  * SIGINT/SIGTERM after closing cleanly.
  */
 export async function serve(options: ServeOptions): Promise<Broker> {
+  // A broker idles between bursts of small requests. Under a burst V8 doubles its young generation up
+  // to 32 MB and keeps it while idle; kept at its initial size it holds ~25 MB less after the bench's
+  // load, for ~9 µs more GC per token (~1%). V8 reads it at every scavenge, so it applies from here on.
+  setFlagsFromString('--semi-space-growth-factor=1');
   const running = readRuntimeIfAny(options.dataDir);
   if (running && running.pid !== process.pid && isAlive(running.pid)) {
     throw new CliError(`a broker is already running for ${options.dataDir} (pid ${running.pid}, ${running.issuer})`);
@@ -44,17 +49,7 @@ export async function serve(options: ServeOptions): Promise<Broker> {
     if (code === 'EADDRINUSE') throw new CliError(`port ${options.port} is in use: choose another with --port (0 picks a free one)`);
     throw error;
   }
-  writeRuntime(options.dataDir, { issuer, pid: process.pid, socket: null, started_at: new Date().toISOString() }, broker.adminToken);
-
-  const vault = broker.vaultStatus();
-  // The broker warned about a locked vault while opening; the summary below says it once.
-  log.release(vault.message);
-  process.stdout.write(`Latchkey is listening at ${issuer}\n`);
-  process.stdout.write(`  data dir: ${options.dataDir}\n`);
-  process.stdout.write(`  vault:    ${vault.state}${vault.backend ? ` (${vault.backend})` : ''}\n`);
-  if (vault.message) process.stdout.write(`  ${vault.message}\n`);
-  if (options.banner) process.stdout.write(`${options.banner({ issuer, dataDir: options.dataDir, vault })}\n`);
-
+  // Before runtime.json exists: whoever sees it may signal us at once, and must find a clean shutdown.
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {
     if (stopping) return;
@@ -66,6 +61,17 @@ export async function serve(options: ServeOptions): Promise<Broker> {
   };
   process.once('SIGINT', () => void stop('SIGINT'));
   process.once('SIGTERM', () => void stop('SIGTERM'));
+  writeRuntime(options.dataDir, { issuer, pid: process.pid, socket: null, started_at: new Date().toISOString() }, broker.adminToken);
+
+  const vault = broker.vaultStatus();
+  // The broker warned about a locked vault while opening; the summary below says it once.
+  log.release(vault.message);
+  process.stdout.write(`Latchkey is listening at ${issuer}\n`);
+  process.stdout.write(`  data dir: ${options.dataDir}\n`);
+  process.stdout.write(`  vault:    ${vault.state}${vault.backend ? ` (${vault.backend})` : ''}\n`);
+  if (vault.message) process.stdout.write(`  ${vault.message}\n`);
+  if (options.banner) process.stdout.write(`${options.banner({ issuer, dataDir: options.dataDir, vault })}\n`);
+
   return broker;
 }
 

@@ -90,6 +90,8 @@ export class Broker {
   private readonly groupCommit: GroupCommit;
   private sweeper: NodeJS.Timeout | undefined;
   private keyProblem: string | null = null;
+  /** The vault being opened, from the constructor on; `open()` awaits it. */
+  private readonly opening: Promise<void>;
 
   private constructor(readonly options: BrokerOptions) {
     this.clock = options.clock ?? systemClock;
@@ -112,6 +114,10 @@ export class Broker {
     this.families = new TokenFamilies(this.db, this.clock);
     this.codes = new AuthorizationCodes(this.db, this.clock);
     this.adminToken = randomSecret();
+    // The keychain (D-Bus) and scrypt answer on worker threads: ask them now, and build the HTTP app
+    // below while they work. Nothing below touches the vault; `open()` awaits this and handles a failure.
+    this.opening = this.openVault();
+    this.opening.catch(() => {});
 
     const issuer = () => this.issuerUrls.issuer;
     const transaction = <T>(work: () => T): T => this.db.transaction(work).immediate();
@@ -176,8 +182,7 @@ export class Broker {
   static async open(options: BrokerOptions): Promise<Broker> {
     const broker = new Broker(options);
     try {
-      const backend = await broker.chooseBackend();
-      if (backend) await broker.unlock(backend);
+      await broker.opening;
     } catch (error) {
       broker.db.close();
       throw error;
@@ -208,6 +213,8 @@ export class Broker {
   async close(): Promise<void> {
     clearInterval(this.sweeper);
     await this.http.close();
+    // A key being made is written to the database once made; a failure was reported already.
+    await this.keys.whenMade().catch(() => {});
     this.groupCommit.close();
     if (this.db.open) this.db.close();
   }
@@ -233,7 +240,13 @@ export class Broker {
     } catch (error) {
       this.keyProblem = (error as Error).message;
       this.log.error(`${this.keyProblem}; refusing to issue tokens`);
+      return;
     }
+    // A fresh data dir's ID-token key is still being made: a failure is reported, here and in the status.
+    this.keys.whenMade().catch((error: unknown) => {
+      this.keyProblem = `the ID-token signing key could not be made (${(error as Error).message}); refusing to issue ID tokens`;
+      this.log.error(this.keyProblem);
+    });
   }
 
   vaultStatus(): VaultStatus {
@@ -253,6 +266,11 @@ export class Broker {
     const result = await this.keys.rotate('access_token', keepMs);
     this.audit.record({ event: 'admin.keys_rotated', decision: 'info', reason: 'admin change', detail: { kid: result.kid, retired: result.retired } });
     return result;
+  }
+
+  private async openVault(): Promise<void> {
+    const backend = await this.chooseBackend();
+    if (backend) await this.unlock(backend);
   }
 
   private async chooseBackend(): Promise<KeyVault | null> {

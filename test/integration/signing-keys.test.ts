@@ -3,11 +3,16 @@
 // broker that refuses to issue, rather than make a new key, when a private key does not unseal.
 import Database from 'better-sqlite3';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JWK } from 'jose';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Broker } from '../../main/core/broker.js';
 import type { Clock } from '../../main/core/clock.js';
-import { count, postForm, registerService, removeDataDir, startBroker, type Service, type TestBroker } from '../support/broker.js';
+import { type Logger, silentLogger } from '../../main/core/logger.js';
+import { SigningKeyUnavailable } from '../../main/core/tokens/signing-keys.js';
+import { PassphraseKeyVault } from '../../main/core/vault/passphrase.js';
+import { count, postForm, registerService, removeDataDir, startBroker, TEST_PASSPHRASE, TEST_SCRYPT, type Service, type TestBroker } from '../support/broker.js';
 
 interface KeyRow {
   kid: string;
@@ -193,5 +198,59 @@ describe('a signing key that does not unseal at start', () => {
       db.prepare('UPDATE vault_items SET sealed = ? WHERE id = ?').run(corrupted, row.vault_item);
     });
     await expectRefusal(result, result.before.items);
+  });
+});
+
+describe('the first ID-token key of a fresh data dir, made after start', () => {
+  const opened: Array<{ broker: Broker; dataDir: string }> = [];
+  afterEach(async () => {
+    for (const { broker, dataDir } of opened.splice(0)) {
+      await broker.close();
+      removeDataDir(dataDir);
+    }
+  });
+
+  async function openFresh(log: Logger = silentLogger): Promise<Broker> {
+    const dataDir = mkdtempSync(join(tmpdir(), 'latchkey-test-'));
+    const broker = await Broker.open({ dataDir, passphrase: TEST_PASSPHRASE, scrypt: TEST_SCRYPT, log });
+    opened.push({ broker, dataDir });
+    return broker;
+  }
+  const idTokenRows = (broker: Broker) => broker.db.prepare("SELECT kid, alg FROM signing_keys WHERE purpose = 'id_token'").all() as Array<{ kid: string; alg: string }>;
+
+  it('access tokens can be signed at once; nothing signs an ID token until its key exists; then JWKS serves both keys', async () => {
+    const broker = await openFresh();
+    // Open has returned: the access-token key is there, the ID-token key is not, and nothing signs with a missing key.
+    expect(broker.keys.signer('access_token').alg).toBe('ES256');
+    expect(() => broker.keys.signer('id_token')).toThrow(SigningKeyUnavailable);
+
+    await broker.keys.whenMade();
+    const [row] = idTokenRows(broker);
+    expect(row).toMatchObject({ alg: 'RS256' });
+    expect(broker.keys.signer('id_token')).toMatchObject({ kid: row!.kid, alg: 'RS256' });
+    expect(broker.vaultStatus()).toEqual({ state: 'unlocked', backend: 'passphrase', message: null });
+
+    const issuer = await broker.listen(0);
+    const jwks = (await (await fetch(`${issuer}/.well-known/jwks.json`)).json()) as { keys: JWK[] };
+    expect(jwks.keys.map((key) => key.alg).sort()).toEqual(['ES256', 'RS256']);
+    expect(jwks.keys.find((key) => key.alg === 'RS256')!.kid).toBe(row!.kid);
+  });
+
+  it('when the key cannot be made, the broker says so, signs nothing with it, and makes it at the next unlock', async () => {
+    const errors: string[] = [];
+    const broker = await openFresh({ ...silentLogger, error: (message) => errors.push(message) });
+    // Locked before the key is made: it cannot be sealed, so it must not come to exist at all.
+    broker.vault.lock();
+    await expect(broker.keys.whenMade()).rejects.toThrow(/locked/);
+    expect(errors).toEqual([expect.stringMatching(/ID-token signing key could not be made/)]);
+    expect(() => broker.keys.signer('id_token')).toThrow(SigningKeyUnavailable);
+    expect(idTokenRows(broker)).toEqual([]);
+    expect(broker.db.prepare("SELECT count(*) AS n FROM vault_items WHERE id LIKE 'signing-key:%'").get()).toEqual({ n: 1 });
+
+    await broker.unlock(new PassphraseKeyVault(TEST_PASSPHRASE, TEST_SCRYPT));
+    await broker.keys.whenMade();
+    expect(idTokenRows(broker)).toHaveLength(1);
+    expect(broker.keys.signer('id_token').alg).toBe('RS256');
+    expect(broker.vaultStatus()).toMatchObject({ state: 'unlocked', message: null });
   });
 });

@@ -45,6 +45,8 @@ export async function startBroker(options: StartOptions = {}): Promise<TestBroke
     registrationLimits: options.registrationLimits,
   });
   const issuer = await broker.listen(options.port ?? 0);
+  // A fresh data dir's ID-token key is made after start; tests that are not about that see it made.
+  await broker.keys.whenMade();
   const test: TestBroker = {
     broker,
     issuer,

@@ -11,6 +11,12 @@ export type KeyPurpose = 'access_token' | 'id_token';
 /** ES256 signs access tokens (RFC 9068); RS256 signs ID tokens, OIDC's default. */
 const ALG: Record<KeyPurpose, 'ES256' | 'RS256'> = { access_token: 'ES256', id_token: 'RS256' };
 
+/**
+ * Nothing signs an ID token yet at start, and an RSA key is slow to make: a data dir's first one is made
+ * after `load()` returns, off the start's critical path.
+ */
+const MADE_AFTER_LOAD: ReadonlySet<KeyPurpose> = new Set(['id_token']);
+
 export interface Signer {
   kid: string;
   alg: 'ES256' | 'RS256';
@@ -57,6 +63,8 @@ export class SigningKeys {
   private readonly active = new Map<KeyPurpose, Signer>();
   private readonly verifiers = new Map<string, Verifier>();
   private jwksCache: { value: { keys: JWK[] }; until: number } | undefined;
+  /** First keys `load()` left to make after it returned; see `whenMade()`. */
+  private making: Promise<void> | undefined;
   private readonly publishedKey;
 
   constructor(private readonly db: Db, private readonly vault: Vault, private readonly clock: Clock) {
@@ -66,9 +74,14 @@ export class SigningKeys {
   /**
    * Unseals the active keys, generating a purpose's first key only when it has never had one. A key that
    * exists but does not unseal is an error: Latchkey refuses to issue rather than regenerate silently.
+   * A first ID-token key is made in the background (RSA-2048 takes 50–500 ms, longer than the rest of a
+   * start): until `whenMade()` resolves there is no ID-token signer, so nothing can sign with it.
    */
   async load(): Promise<void> {
+    // A key still being made must be in the table before the table is read again.
+    await this.whenMade().catch(() => {});
     this.active.clear();
+    const later: KeyPurpose[] = [];
     for (const purpose of Object.keys(ALG) as KeyPurpose[]) {
       const row = this.db.prepare('SELECT * FROM signing_keys WHERE purpose = ? AND retired_at IS NULL ORDER BY created_at DESC LIMIT 1').get(purpose) as KeyRow | undefined;
       if (row) {
@@ -76,10 +89,21 @@ export class SigningKeys {
       } else {
         const any = this.db.prepare('SELECT 1 FROM signing_keys WHERE purpose = ? LIMIT 1').get(purpose);
         if (any) throw new SigningKeyUnavailable(`no active ${purpose} signing key; rotate keys to make one`);
-        this.active.set(purpose, await this.generate(purpose));
+        if (MADE_AFTER_LOAD.has(purpose)) later.push(purpose);
+        else this.active.set(purpose, await this.generate(purpose));
       }
     }
     await this.loadVerifiers();
+    if (later.length > 0) this.making = this.makeFirstKeys(later);
+  }
+
+  /**
+   * Resolves once the keys `load()` left to make exist (at once when there are none); rejects with why
+   * one could not be made. Such a key stays missing: nothing signs for its purpose, and the next start
+   * tries again.
+   */
+  whenMade(): Promise<void> {
+    return this.making ?? Promise.resolve();
   }
 
   get ready(): boolean {
@@ -121,6 +145,8 @@ export class SigningKeys {
    * caller sets to the longest lifetime of anything it signed.
    */
   async rotate(purpose: KeyPurpose, keepPublishedMs: number): Promise<{ kid: string; retired: string | null }> {
+    // Else a first key landing after this one would leave two active keys for the purpose.
+    await this.whenMade().catch(() => {});
     const previous = this.active.get(purpose);
     const now = this.clock.now();
     const next = await this.generate(purpose, () => {
@@ -148,6 +174,11 @@ export class SigningKeys {
       const key = (await importJWK(JSON.parse(row.public_jwk) as JWK, row.alg)) as CryptoKey;
       this.verifiers.set(row.kid, { alg: row.alg, key });
     }
+  }
+
+  private async makeFirstKeys(purposes: KeyPurpose[]): Promise<void> {
+    for (const purpose of purposes) this.active.set(purpose, await this.generate(purpose));
+    await this.loadVerifiers();
   }
 
   private async unseal(row: KeyRow): Promise<Signer> {

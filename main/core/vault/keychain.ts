@@ -69,8 +69,9 @@ export async function probeKeychain(timeoutMs = 3000): Promise<KeychainProbe> {
   const probeAccount = `probe:${randomBytes(8).toString('hex')}`;
   const probe = setPassword(SERVICE, probeAccount, value)
     .then(() => getPassword(SERVICE, probeAccount))
-    .then(async (readBack): Promise<KeychainProbe> => {
-      await deletePassword(SERVICE, probeAccount).catch(() => false);
+    .then((readBack): KeychainProbe => {
+      // Not awaited: the answer does not depend on it, and a first start waits on every round trip.
+      void deletePassword(SERVICE, probeAccount).catch(() => false);
       return readBack === value ? { available: true } : { available: false, reason: 'the OS keychain did not keep a probe entry' };
     })
     .catch((error: unknown): KeychainProbe => ({ available: false, reason: describe(error) }));

@@ -1,0 +1,26 @@
+// The `latchkey` command as one bundle (bin/latchkey.js runs it), built from tsc's output in dist/main.
+// Node 20 resolves, reads and compiles every ES module on its own: the ~340 modules the broker loads
+// (zod, jose, fastify and ours) cost more at start than everything the broker then does.
+import { defineConfig } from 'rolldown';
+
+export default defineConfig({
+  input: 'dist/main/cli/latchkey.js',
+  platform: 'node',
+  external: [
+    // Native addons: loaded from node_modules as they are.
+    /^better-sqlite3(\/|$)/,
+    /^@napi-rs\//,
+    // What fastify requires only for what Latchkey does not use (route schemas, its logger, inject()):
+    // kept out, so never parsed at start; node_modules still has them.
+    '@fastify/ajv-compiler',
+    '@fastify/fast-json-stringify-compiler',
+    'pino',
+    'light-my-request',
+  ],
+  output: {
+    dir: 'dist/bundle',
+    format: 'esm',
+    sourcemap: true,
+    cleanDir: true,
+  },
+});
