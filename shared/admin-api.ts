@@ -1,7 +1,7 @@
 // The admin API's contract (`/api/...`): request and response schemas used by the broker, the CLI and
 // the UI. Validation happens at the broker's boundary with these same schemas.
 import { z } from 'zod';
-import { CLIENT_AUTH_METHODS, CONSENT_MODES, CREDENTIAL_TYPES, IDENTITY_TYPES } from './domain.js';
+import { CLIENT_AUTH_METHODS, CONSENT_MODES, CREDENTIAL_TYPES, ID_TOKEN_ALGS, IDENTITY_TYPES } from './domain.js';
 
 /** An absolute URI without a fragment (RFC 8707 §2: resource indicators). */
 export const resourceIdentifier = z.string().max(2048).refine((value) => {
@@ -46,6 +46,7 @@ export const createApplicationRequest = z.object({
   redirect_uris: z.array(z.string().max(2048)).max(20).default([]),
   consent_mode: z.enum(CONSENT_MODES).default('explicit'),
   max_delegation_depth: z.number().int().min(1).max(10).default(3),
+  id_token_signed_response_alg: z.enum(ID_TOKEN_ALGS).default('RS256'),
 }).strict();
 export type CreateApplicationRequest = z.input<typeof createApplicationRequest>;
 
@@ -72,6 +73,7 @@ export interface ApplicationView {
   consent_mode: string;
   registration: 'admin' | 'dynamic';
   max_delegation_depth: number;
+  id_token_signed_response_alg: string;
   enabled: boolean;
   has_jwks: boolean;
   created_at: string;

@@ -52,3 +52,7 @@ export const TRUST_LEVELS = ['none', 'api_key', 'shared_secret', 'key_bound'] as
 export type TrustLevel = (typeof TRUST_LEVELS)[number];
 
 export const API_KEY_PREFIX = 'lk_sk_';
+
+/** What ID tokens may be signed with (OIDC Core §3.1.3.7; RS256 is the default). */
+export const ID_TOKEN_ALGS = ['RS256', 'ES256'] as const;
+export type IdTokenAlg = (typeof ID_TOKEN_ALGS)[number];

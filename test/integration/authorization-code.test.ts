@@ -196,7 +196,7 @@ describe('authorization code with PKCE', () => {
         response_types_supported: ['code'],
         code_challenge_methods_supported: ['S256'],
         authorization_response_iss_parameter_supported: true,
-        id_token_signing_alg_values_supported: ['RS256'],
+        id_token_signing_alg_values_supported: ['RS256', 'ES256'],
         subject_types_supported: ['public'],
         scopes_supported: expect.arrayContaining(['openid', 'profile', 'email', 'offline_access']),
         claims_supported: expect.arrayContaining(['sub', 'name', 'email', 'email_verified', 'auth_time', 'nonce']),

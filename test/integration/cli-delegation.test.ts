@@ -16,7 +16,7 @@ const REDIRECT = 'http://127.0.0.1:43123/callback';
 describe('latchkey for user delegation', () => {
   let dataDir: string;
   let serve: ServeProcess;
-  let app: { client_id: string; grant_types: string[]; redirect_uris: string[] };
+  let app: { client_id: string; grant_types: string[]; redirect_uris: string[]; id_token_signed_response_alg: string };
   const cli = (...args: string[]) => latchkey([...args, '--data-dir', dataDir]);
   const cliJson = <T = any>(...args: string[]) => latchkeyJson<T>([...args, '--data-dir', dataDir]);
 
@@ -37,6 +37,9 @@ describe('latchkey for user delegation', () => {
       '--grant', 'authorization_code', '--grant', 'refresh_token', '--redirect-uri', REDIRECT, '--redirect-uri', 'com.example.notes:/callback');
     expect(app.grant_types).toEqual(['authorization_code', 'refresh_token']);
     expect(app.redirect_uris).toEqual([REDIRECT, 'com.example.notes:/callback']);
+    expect(app.id_token_signed_response_alg).toBe('RS256');
+    const es256 = await cliJson('app', 'create', '--name', 'ES256 agent', '--auth', 'none', '--grant', 'authorization_code', '--redirect-uri', REDIRECT, '--id-token-alg', 'ES256');
+    expect(es256.id_token_signed_response_alg).toBe('ES256');
   });
 
   it('login-url prints a one-time link as its last line; it signs the browser in, the consent is listed, and revoking it ends the refresh token', async () => {
@@ -106,6 +109,7 @@ describe('latchkey for user delegation', () => {
       ['a scheme that is not a reverse domain name', ['--redirect-uri', 'myapp:/callback'], /private-use scheme/],
       ['not a URI', ['--redirect-uri', '/callback'], /not an absolute URI/],
       ['authorization_code without a redirect URI', [], /needs at least one redirect URI/],
+      ['an ID-token algorithm Latchkey does not sign with', ['--redirect-uri', REDIRECT, '--id-token-alg', 'HS256'], /--id-token-alg: /],
     ];
     function rowCounts(): Record<string, number> {
       const db = new Database(join(dataDir, 'latchkey.db'), { readonly: true, fileMustExist: true });

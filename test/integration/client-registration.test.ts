@@ -51,6 +51,7 @@ describe('dynamic client registration', () => {
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
       token_endpoint_auth_method: 'none',
+      id_token_signed_response_alg: 'RS256',
     });
     expect(Math.abs(result.body.client_id_issued_at - Date.now() / 1000)).toBeLessThan(5);
     const app = (await test.admin('GET', `/applications/${result.body.client_id}`)).body;
@@ -62,6 +63,8 @@ describe('dynamic client registration', () => {
   it('defaults what RFC 7591 §2 defaults: auth method none, grant authorization_code, response type code', async () => {
     const result = await register({ redirect_uris: [REDIRECT] });
     expect(result.status).toBe(201);
+    expect(result.body.id_token_signed_response_alg).toBe('RS256');
+    expect((await register(metadata({ id_token_signed_response_alg: 'ES256' }))).body.id_token_signed_response_alg).toBe('ES256');
     expect(result.body).toMatchObject({ token_endpoint_auth_method: 'none', grant_types: ['authorization_code'], response_types: ['code'], client_name: 'Unnamed application' });
   });
 
@@ -74,7 +77,7 @@ describe('dynamic client registration', () => {
     }));
     expect(result.status).toBe(201);
     expect(result.text).not.toContain(marker);
-    expect(Object.keys(result.body).sort()).toEqual(['client_id', 'client_id_issued_at', 'client_name', 'grant_types', 'redirect_uris', 'response_types', 'token_endpoint_auth_method']);
+    expect(Object.keys(result.body).sort()).toEqual(['client_id', 'client_id_issued_at', 'client_name', 'grant_types', 'id_token_signed_response_alg', 'redirect_uris', 'response_types', 'token_endpoint_auth_method']);
     const row = test.broker.db.prepare('SELECT * FROM applications WHERE client_id = ?').get(result.body.client_id);
     expect(JSON.stringify(row)).not.toContain(marker);
     expect(JSON.stringify(row)).not.toContain('notes:write');
@@ -138,6 +141,11 @@ describe('dynamic client registration', () => {
 
     it.each(['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'tls_client_auth', ''])('a confidential auth method %j (invalid_client_metadata)', async (method) => {
       await refused(metadata({ token_endpoint_auth_method: method }), 'invalid_client_metadata');
+    });
+
+    it('an ID-token algorithm Latchkey does not sign with: none, HS256 (invalid_client_metadata)', async () => {
+      await refused(metadata({ id_token_signed_response_alg: 'none' }), 'invalid_client_metadata');
+      await refused(metadata({ id_token_signed_response_alg: 'HS256' }), 'invalid_client_metadata');
     });
 
     it('keys (jwks, jwks_uri) (invalid_client_metadata)', async () => {

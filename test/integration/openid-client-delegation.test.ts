@@ -71,6 +71,29 @@ describe('user delegation with independent clients', () => {
     expect(await client.fetchUserInfo(config, refreshed.access_token, userId)).toMatchObject({ sub: userId });
   });
 
+  it('a client registered for ES256 ID tokens gets them, and openid-client verifies them against the JWKS', async () => {
+    expect((await client.discovery(new URL(test.issuer), publicApp.clientId, undefined, client.None(), { execute: [client.allowInsecureRequests] }))
+      .serverMetadata().id_token_signing_alg_values_supported).toEqual(['RS256', 'ES256']);
+    const app = await registerDelegatedApp(test, { name: 'ES256 agent', resources: [NOTES], idTokenAlg: 'ES256' });
+    const config = await client.discovery(new URL(test.issuer), app.clientId, { id_token_signed_response_alg: 'ES256' }, client.None(), { execute: [client.allowInsecureRequests] });
+    client.enableNonRepudiationChecks(config);
+    const verifier = client.randomPKCECodeVerifier();
+    const nonce = client.randomNonce();
+    const url = client.buildAuthorizationUrl(config, {
+      redirect_uri: app.redirectUri, scope: 'openid', nonce,
+      code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
+    });
+    const tokens = await client.authorizationCodeGrant(config, await userAllows(url), { pkceCodeVerifier: verifier, expectedNonce: nonce, idTokenExpected: true });
+    expect(JSON.parse(Buffer.from(tokens.id_token!.split('.')[0]!, 'base64url').toString())).toMatchObject({ alg: 'ES256', typ: 'JWT' });
+    expect(tokens.claims()).toMatchObject({ sub: userId, aud: app.clientId, nonce });
+  });
+
+  it('an application may not register an ID-token algorithm Latchkey does not sign with', async () => {
+    const refused = await test.admin('POST', '/applications', { name: 'HS agent', auth_method: 'none', grant_types: ['authorization_code'], redirect_uris: ['http://127.0.0.1/cb'], id_token_signed_response_alg: 'HS256' });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error).toBe('invalid_request');
+  });
+
   it('openid-client: a token for a resource (RFC 8707) carries the resource as its audience', async () => {
     const config = await client.discovery(new URL(test.issuer), publicApp.clientId, undefined, client.None(), { execute: [client.allowInsecureRequests] });
     const verifier = client.randomPKCECodeVerifier();

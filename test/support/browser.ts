@@ -140,6 +140,7 @@ export async function registerDelegatedApp(test: TestBroker, options: {
   scopes?: string[];
   redirectUris?: string[];
   grantTypes?: string[];
+  idTokenAlg?: 'RS256' | 'ES256';
 } = {}): Promise<DelegatedApp> {
   const redirectUris = options.redirectUris ?? [`http://127.0.0.1:${40_000 + ++counter}/callback`];
   const created = await test.admin('POST', '/applications', {
@@ -150,6 +151,7 @@ export async function registerDelegatedApp(test: TestBroker, options: {
     resources: options.resources ?? [],
     ...(options.scopes ? { scopes: options.scopes } : {}),
     redirect_uris: redirectUris,
+    ...(options.idTokenAlg ? { id_token_signed_response_alg: options.idTokenAlg } : {}),
   });
   if (created.status !== 201) throw new Error(`application create failed: ${JSON.stringify(created.body)}`);
   return { clientId: created.body.client_id, ...(created.body.client_secret ? { clientSecret: created.body.client_secret } : {}), redirectUri: redirectUris[0]! };

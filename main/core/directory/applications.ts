@@ -1,6 +1,6 @@
 import type { ApplicationView, CreateApplicationRequest } from '../../../shared/admin-api.js';
 import { createApplicationRequest } from '../../../shared/admin-api.js';
-import type { ClientAuthMethod, ConsentMode, GrantType, IdentityType } from '../../../shared/domain.js';
+import type { ClientAuthMethod, ConsentMode, GrantType, IdentityType, IdTokenAlg } from '../../../shared/domain.js';
 import { GRANT_TYPE_ALIASES, GRANT_TYPES, SUPPORTED_GRANT_TYPES } from '../../../shared/domain.js';
 import type { Clock } from '../clock.js';
 import type { Db } from '../store/database.js';
@@ -24,6 +24,8 @@ export interface Application {
   consentMode: ConsentMode;
   registration: 'admin' | 'dynamic';
   maxDelegationDepth: number;
+  /** What its ID tokens are signed with (`id_token_signed_response_alg`). */
+  idTokenAlg: IdTokenAlg;
   enabled: boolean;
   createdAt: number;
 }
@@ -42,6 +44,7 @@ interface ApplicationRow {
   consent_mode: ConsentMode;
   registration: 'admin' | 'dynamic';
   max_delegation_depth: number;
+  id_token_alg: IdTokenAlg;
   enabled: number;
   created_at: number;
 }
@@ -60,6 +63,7 @@ const fromRow = (row: ApplicationRow): Application => ({
   consentMode: row.consent_mode,
   registration: row.registration,
   maxDelegationDepth: row.max_delegation_depth,
+  idTokenAlg: row.id_token_alg,
   enabled: row.enabled === 1,
   createdAt: row.created_at,
 });
@@ -144,12 +148,12 @@ export class Applications {
     const now = this.clock.now();
     this.db.prepare(
       `INSERT INTO applications (client_id, name, identity_type, sub_type, client_type, auth_method, jwks, grant_types, scopes,
-         redirect_uris, consent_mode, registration, max_delegation_depth, enabled, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'admin', ?, 1, ?)`,
+         redirect_uris, consent_mode, registration, max_delegation_depth, id_token_alg, enabled, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'admin', ?, ?, 1, ?)`,
     ).run(
       clientId, request.name, request.identity_type, request.sub_type ?? null, clientType, request.auth_method,
       jwks ? JSON.stringify(jwks) : null, JSON.stringify(grantTypes), request.scopes ? JSON.stringify([...new Set(request.scopes)]) : null,
-      JSON.stringify([...new Set(request.redirect_uris)]), request.consent_mode, request.max_delegation_depth, now,
+      JSON.stringify([...new Set(request.redirect_uris)]), request.consent_mode, request.max_delegation_depth, request.id_token_signed_response_alg, now,
     );
     const addDependency = this.db.prepare('INSERT INTO application_dependencies (client_id, resource) VALUES (?, ?)');
     for (const resource of new Set(request.resources)) addDependency.run(clientId, resource);
@@ -169,12 +173,12 @@ export class Applications {
    * user's consent decides what it gets. The caller validated the metadata and runs this inside the
    * transaction that writes the audit row.
    */
-  createDynamic(client: { name: string; redirectUris: readonly string[]; grantTypes: readonly GrantType[] }): Application {
+  createDynamic(client: { name: string; redirectUris: readonly string[]; grantTypes: readonly GrantType[]; idTokenAlg: IdTokenAlg }): Application {
     const clientId = newId('app');
     this.db.prepare(
-      `INSERT INTO applications (client_id, name, identity_type, client_type, auth_method, grant_types, redirect_uris, registration, created_at)
-       VALUES (?, ?, 'agent', 'public', 'none', ?, ?, 'dynamic', ?)`,
-    ).run(clientId, client.name, JSON.stringify(client.grantTypes), JSON.stringify([...new Set(client.redirectUris)]), this.clock.now());
+      `INSERT INTO applications (client_id, name, identity_type, client_type, auth_method, grant_types, redirect_uris, registration, id_token_alg, created_at)
+       VALUES (?, ?, 'agent', 'public', 'none', ?, ?, 'dynamic', ?, ?)`,
+    ).run(clientId, client.name, JSON.stringify(client.grantTypes), JSON.stringify([...new Set(client.redirectUris)]), client.idTokenAlg, this.clock.now());
     this.cache.delete(clientId);
     return this.get(clientId)!;
   }
@@ -258,6 +262,7 @@ export class Applications {
       consent_mode: app.consentMode,
       registration: app.registration,
       max_delegation_depth: app.maxDelegationDepth,
+      id_token_signed_response_alg: app.idTokenAlg,
       enabled: app.enabled,
       has_jwks: app.jwks !== null,
       created_at: new Date(app.createdAt).toISOString(),

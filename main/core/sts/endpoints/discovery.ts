@@ -1,4 +1,4 @@
-import { CLIENT_AUTH_METHODS, IDENTITY_SCOPES } from '../../../../shared/domain.js';
+import { CLIENT_AUTH_METHODS, ID_TOKEN_ALGS, IDENTITY_SCOPES } from '../../../../shared/domain.js';
 import { ASSERTION_ALGORITHMS } from '../../directory/jwks.js';
 import type { IssuerUrls } from '../issuer.js';
 
@@ -34,7 +34,7 @@ export function serverMetadata(urls: IssuerUrls, grantTypes: readonly string[]):
     code_challenge_methods_supported: ['S256'],
     authorization_response_iss_parameter_supported: true,
     subject_types_supported: ['public'],
-    id_token_signing_alg_values_supported: ['RS256'],
+    id_token_signing_alg_values_supported: [...ID_TOKEN_ALGS],
     access_token_signing_alg_values_supported: ['ES256'],
     claims_parameter_supported: false,
     request_parameter_supported: false,

@@ -1,4 +1,4 @@
-import { GRANT_TYPES, type GrantType } from '../../../../shared/domain.js';
+import { GRANT_TYPES, ID_TOKEN_ALGS, type GrantType, type IdTokenAlg } from '../../../../shared/domain.js';
 import { scopeToken } from '../../../../shared/admin-api.js';
 import type { AuditLog } from '../../audit/audit-log.js';
 import type { Application, Applications } from '../../directory/applications.js';
@@ -36,12 +36,14 @@ export interface ClientInformation {
   grant_types: string[];
   response_types: string[];
   token_endpoint_auth_method: 'none';
+  id_token_signed_response_alg: IdTokenAlg;
 }
 
 interface ClientMetadata {
   name: string;
   redirectUris: string[];
   grantTypes: GrantType[];
+  idTokenAlg: IdTokenAlg;
 }
 
 /**
@@ -104,6 +106,7 @@ function clientInformation(app: Application): ClientInformation {
     grant_types: app.grantTypes,
     response_types: ['code'],
     token_endpoint_auth_method: 'none',
+    id_token_signed_response_alg: app.idTokenAlg,
   };
 }
 
@@ -154,7 +157,16 @@ function parseClientMetadata(body: unknown): ClientMetadata {
     throw new InvalidClientMetadata('scope must be a space-separated list of scope tokens');
   }
 
-  return { name: trimmed ?? DEFAULT_CLIENT_NAME, redirectUris: [...new Set(redirectUris as string[])], grantTypes: [...new Set(grantTypes)] as GrantType[] };
+  // OIDC Dynamic Client Registration §2: RS256 unless the client names another algorithm Latchkey signs with.
+  const idTokenAlg = field('id_token_signed_response_alg') ?? 'RS256';
+  if (!(ID_TOKEN_ALGS as readonly unknown[]).includes(idTokenAlg)) throw new InvalidClientMetadata(`id_token_signed_response_alg must be one of ${ID_TOKEN_ALGS.join(', ')}`);
+
+  return {
+    name: trimmed ?? DEFAULT_CLIENT_NAME,
+    redirectUris: [...new Set(redirectUris as string[])],
+    grantTypes: [...new Set(grantTypes)] as GrantType[],
+    idTokenAlg: idTokenAlg as IdTokenAlg,
+  };
 }
 
 function stringList(value: unknown, name: string): string[] | undefined {

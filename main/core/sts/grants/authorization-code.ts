@@ -95,7 +95,7 @@ export class AuthorizationCodeGrant implements GrantHandler {
         familyId,
         refreshToken: refresh?.token,
         idToken: wantsIdToken
-          ? (accessToken) => mintIdToken(this.keys, this.issuer(), { sub: code.userId, clientId: client.app.clientId, authTime: Math.floor(code.authTime / 1000), nonce: code.nonce }, accessToken, epochSeconds(this.clock))
+          ? (accessToken) => mintIdToken(this.keys, this.issuer(), { sub: code.userId, clientId: client.app.clientId, authTime: Math.floor(code.authTime / 1000), nonce: code.nonce, alg: client.app.idTokenAlg }, accessToken, epochSeconds(this.clock))
           : undefined,
         redeem: () => {
           this.families.create(familyId, { clientId: client.app.clientId, userId: code.userId, consentId: code.consentId, scopes: code.scopes, resources: code.resources, authTime: code.authTime });

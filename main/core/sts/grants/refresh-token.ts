@@ -98,7 +98,7 @@ export class RefreshTokenGrant implements GrantHandler {
       refreshToken: successor.token,
       // OIDC Core §12.2: a refreshed ID token keeps sub and auth_time and carries no nonce.
       idToken: family.scopes.includes('openid')
-        ? (accessToken) => mintIdToken(this.keys, this.issuer(), { sub: family.userId, clientId: client.app.clientId, authTime: Math.floor(family.authTime / 1000), nonce: null }, accessToken, epochSeconds(this.clock))
+        ? (accessToken) => mintIdToken(this.keys, this.issuer(), { sub: family.userId, clientId: client.app.clientId, authTime: Math.floor(family.authTime / 1000), nonce: null, alg: client.app.idTokenAlg }, accessToken, epochSeconds(this.clock))
         : undefined,
       redeem: () => {
         // Another request spent it between our read and this write: it overlapped us, so no replay.
