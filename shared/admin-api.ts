@@ -1,7 +1,7 @@
 // The admin API's contract (`/api/...`): request and response schemas used by the broker, the CLI and
 // the UI. Validation happens at the broker's boundary with these same schemas.
 import { z } from 'zod';
-import { CLIENT_AUTH_METHODS, CONSENT_MODES, CREDENTIAL_TYPES, ID_TOKEN_ALGS, IDENTITY_TYPES } from './domain.js';
+import { CLIENT_AUTH_METHODS, CONSENT_MODES, CREDENTIAL_TYPES, DEFAULT_MAX_DELEGATION_DEPTH, ID_TOKEN_ALGS, IDENTITY_TYPES } from './domain.js';
 
 /** An absolute URI without a fragment (RFC 8707 §2: resource indicators). */
 export const resourceIdentifier = z.string().max(2048).refine((value) => {
@@ -45,7 +45,7 @@ export const createApplicationRequest = z.object({
   scopes: z.array(scopeToken).max(100).optional(),
   redirect_uris: z.array(z.string().max(2048)).max(20).default([]),
   consent_mode: z.enum(CONSENT_MODES).default('explicit'),
-  max_delegation_depth: z.number().int().min(1).max(10).default(3),
+  max_delegation_depth: z.number().int().min(1).max(10).default(DEFAULT_MAX_DELEGATION_DEPTH),
   id_token_signed_response_alg: z.enum(ID_TOKEN_ALGS).default('RS256'),
 }).strict();
 export type CreateApplicationRequest = z.input<typeof createApplicationRequest>;

@@ -27,6 +27,7 @@ export const SUPPORTED_GRANT_TYPES: readonly GrantType[] = [
   GRANT_TYPES.authorizationCode,
   GRANT_TYPES.refreshToken,
   GRANT_TYPES.clientCredentials,
+  GRANT_TYPES.tokenExchange,
   GRANT_TYPES.jwtBearer,
   GRANT_TYPES.apiKey,
 ];
@@ -52,6 +53,19 @@ export const TRUST_LEVELS = ['none', 'api_key', 'shared_secret', 'key_bound'] as
 export type TrustLevel = (typeof TRUST_LEVELS)[number];
 
 export const API_KEY_PREFIX = 'lk_sk_';
+
+/** RFC 8693 §3: token type identifiers. */
+export const TOKEN_TYPES = {
+  accessToken: 'urn:ietf:params:oauth:token-type:access_token',
+  refreshToken: 'urn:ietf:params:oauth:token-type:refresh_token',
+  idToken: 'urn:ietf:params:oauth:token-type:id_token',
+  jwt: 'urn:ietf:params:oauth:token-type:jwt',
+  /** Impersonation (issue 4 item 2): the subject token is a user's identifier; only over the local socket. */
+  substituteUser: 'urn:latchkey:params:oauth:token-type:substitute-user',
+} as const;
+
+/** How many exchanges may follow one another when an application does not say (applications.max_delegation_depth). */
+export const DEFAULT_MAX_DELEGATION_DEPTH = 3;
 
 /** What ID tokens may be signed with (OIDC Core §3.1.3.7; RS256 is the default). */
 export const ID_TOKEN_ALGS = ['RS256', 'ES256'] as const;

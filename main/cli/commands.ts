@@ -91,8 +91,8 @@ export const ADMIN_COMMANDS: Record<string, AdminCommand> = {
     human: (result) => (result as ResourceView[]).map((r) => `${r.identifier}\t${r.name}\t${r.scopes.join(' ')}`).join('\n') || 'No resources yet.',
   },
   'app create': {
-    usage: 'latchkey app create --name NAME [--kind agent|service|application|mcp_server] [--sub-type T] [--auth client_secret_basic|client_secret_post|private_key_jwt|none] [--jwks FILE] [--grant TYPE]... [--resource URI]... [--scope S]... [--redirect-uri URI]... [--consent explicit|implicit] [--id-token-alg RS256|ES256] [--json]',
-    options: { name: str, kind: str, 'sub-type': str, auth: str, jwks: str, grant: many, resource: many, scope: many, 'redirect-uri': many, consent: str, 'id-token-alg': str, json },
+    usage: 'latchkey app create --name NAME [--kind agent|service|application|mcp_server] [--sub-type T] [--auth client_secret_basic|client_secret_post|private_key_jwt|none] [--jwks FILE] [--grant TYPE]... [--resource URI]... [--scope S]... [--redirect-uri URI]... [--consent explicit|implicit] [--max-delegation-depth N] [--id-token-alg RS256|ES256] [--json]',
+    options: { name: str, kind: str, 'sub-type': str, auth: str, jwks: str, grant: many, resource: many, scope: many, 'redirect-uri': many, consent: str, 'max-delegation-depth': str, 'id-token-alg': str, json },
     run: (client, values) => client().request('POST', '/applications', {
       name: required(values, 'name'),
       ...(values.kind ? { identity_type: values.kind } : {}),
@@ -104,6 +104,7 @@ export const ADMIN_COMMANDS: Record<string, AdminCommand> = {
       ...(list(values, 'scope') ? { scopes: list(values, 'scope') } : {}),
       ...(list(values, 'redirect-uri') ? { redirect_uris: list(values, 'redirect-uri') } : {}),
       ...(values.consent ? { consent_mode: values.consent } : {}),
+      ...(values['max-delegation-depth'] ? { max_delegation_depth: integer(values, 'max-delegation-depth') } : {}),
       ...(values['id-token-alg'] ? { id_token_signed_response_alg: values['id-token-alg'] } : {}),
     }),
     human: (result) => {
@@ -112,7 +113,7 @@ export const ADMIN_COMMANDS: Record<string, AdminCommand> = {
         ...(app.client_secret ? [`  client_secret: ${app.client_secret}`, '  (the secret is shown once; store it now)'] : [])].join('\n');
     },
     fields: { name: 'name', identity_type: 'kind', sub_type: 'sub-type', auth_method: 'auth', jwks: 'jwks', grant_types: 'grant',
-      resources: 'resource', scopes: 'scope', redirect_uris: 'redirect-uri', consent_mode: 'consent',
+      resources: 'resource', scopes: 'scope', redirect_uris: 'redirect-uri', consent_mode: 'consent', max_delegation_depth: 'max-delegation-depth',
       id_token_signed_response_alg: 'id-token-alg' },
   },
   'app list': {

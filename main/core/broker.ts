@@ -26,6 +26,7 @@ import { RefreshTokenGrant } from './sts/grants/refresh-token.js';
 import { Consents, withdrawConsent } from './consent/consents.js';
 import { UiSessions } from './consent/ui-sessions.js';
 import { ID_TOKEN_LIFETIME_SECONDS } from './tokens/id-token.js';
+import { TokenChains } from './tokens/token-chain.js';
 import { TokenFamilies } from './tokens/token-families.js';
 import { registerUiLogin } from './ui/login.js';
 import { ClientAuthenticator } from './sts/client-auth.js';
@@ -35,6 +36,8 @@ import { TokenEndpoint } from './sts/endpoints/token.js';
 import { ApiKeyGrant } from './sts/grants/api-key.js';
 import { ClientCredentialsGrant } from './sts/grants/client-credentials.js';
 import { JwtBearerGrant } from './sts/grants/jwt-bearer.js';
+import { TokenExchangeGrant } from './sts/grants/token-exchange.js';
+import { AccessTokenSubjects } from './sts/subject-tokens.js';
 import { IssuerUrls } from './sts/issuer.js';
 import { ReplayGuard } from './sts/replay-guard.js';
 import { registerOAuthRoutes } from './sts/routes.js';
@@ -78,6 +81,7 @@ export class Broker {
   readonly sessions: UiSessions;
   readonly consents: Consents;
   readonly families: TokenFamilies;
+  readonly chains: TokenChains;
   readonly codes: AuthorizationCodes;
   /** The admin credential of this run; written to the data dir by the shell, never logged. */
   readonly adminToken: string;
@@ -111,7 +115,8 @@ export class Broker {
     this.replay = new ReplayGuard(this.db);
     this.sessions = new UiSessions(this.db, this.clock);
     this.consents = new Consents(this.db, this.clock);
-    this.families = new TokenFamilies(this.db, this.clock);
+    this.chains = new TokenChains(this.db);
+    this.families = new TokenFamilies(this.db, this.clock, this.chains);
     this.codes = new AuthorizationCodes(this.db, this.clock);
     this.adminToken = randomSecret();
     // The keychain (D-Bus) and scrypt answer on worker threads: ask them now, and build the HTTP app
@@ -130,6 +135,9 @@ export class Broker {
       new JwtBearerGrant(assertions, () => this.issuerUrls.assertionAudiences, this.applications, this.resources, issuance),
       new AuthorizationCodeGrant(this.codes, this.families, this.consents, this.users, this.resources, this.keys, issuance, this.audit, transaction, this.clock, issuer),
       new RefreshTokenGrant(this.families, this.consents, this.users, this.resources, this.keys, issuance, this.audit, transaction, this.clock, issuer),
+      new TokenExchangeGrant(
+        [new AccessTokenSubjects(this.db, this.keys, issuer, this.applications, this.resources, this.users, this.chains, this.families, this.consents, this.clock)],
+        this.db, this.keys, assertions, () => this.issuerUrls.assertionAudiences, this.applications, this.resources, issuance, this.clock, issuer),
     ], clients, this.audit);
     this.authorization = new AuthorizationEndpoint({
       db: this.db, transaction, applications: this.applications, resources: this.resources, users: this.users,
@@ -142,7 +150,7 @@ export class Broker {
       urls: () => this.issuerUrls,
       token,
       introspection: new IntrospectionEndpoint(this.db, clients, this.keys, this.applications, this.resources, this.users, this.audit, this.clock, issuer),
-      revocation: new RevocationEndpoint(this.db, clients, this.keys, this.audit, this.clock, issuer, transaction, this.families),
+      revocation: new RevocationEndpoint(this.db, clients, this.keys, this.audit, this.clock, issuer, transaction, this.families, this.chains),
       authorization: this.authorization,
       userinfo: new UserInfoEndpoint(this.db, this.keys, this.applications, this.users, this.audit, this.clock, issuer),
       registration: new RegistrationEndpoint(this.applications, this.audit, transaction,

@@ -146,6 +146,12 @@ describe('latchkey against a running `latchkey serve`', () => {
     expect(human.stdout).not.toContain(service.client_secret);
   });
 
+  it('app create --grant token-exchange --max-delegation-depth N registers an application that may exchange tokens', async () => {
+    const server = await cliJson('app', 'create', '--name', 'Chain server', '--kind', 'mcp_server', '--grant', 'token-exchange', '--max-delegation-depth', '2', '--resource', NOTES);
+    expect(server).toMatchObject({ grant_types: ['urn:ietf:params:oauth:grant-type:token-exchange'], max_delegation_depth: 2 });
+    expect((await cli('app', 'delete', server.client_id)).code).toBe(0);
+  });
+
   it('app disable makes the token endpoint refuse the client (401 invalid_client); app enable lets it back', async () => {
     expect((await cliJson('app', 'disable', service.client_id)).enabled).toBe(false);
     const refused = await token({ grant_type: 'client_credentials', resource: NOTES }, [service.client_id, service.client_secret]);

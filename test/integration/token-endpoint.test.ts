@@ -277,7 +277,7 @@ describe('discovery and JWKS', () => {
         authorization_response_iss_parameter_supported: true,
       });
       expect([...(metadata.grant_types_supported as string[])].sort()).toEqual([
-        'authorization_code', 'client_credentials', 'refresh_token', 'urn:ietf:params:oauth:grant-type:jwt-bearer', 'urn:latchkey:params:oauth:grant-type:api-key',
+        'authorization_code', 'client_credentials', 'refresh_token', 'urn:ietf:params:oauth:grant-type:jwt-bearer', 'urn:ietf:params:oauth:grant-type:token-exchange', 'urn:latchkey:params:oauth:grant-type:api-key',
       ]);
       expect(metadata.grant_types_supported).not.toContain('password');
       expect(metadata.grant_types_supported).not.toContain('implicit');

@@ -28,6 +28,7 @@ export function formActionSource(redirectUri: string): string {
 const STYLE = `body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;color:#1b1f24}
 code{background:#f0f2f4;padding:.1rem .3rem;border-radius:3px;word-break:break-all}
 .unverified{color:#8a1c1c;font-weight:600}.scopes{margin:.25rem 0 1rem}
+.hop-2{margin-left:1.5rem}.hop-3{margin-left:3rem}.hop-deeper{margin-left:4.5rem}
 button{font:inherit;padding:.4rem 1.2rem;margin-right:.5rem}`;
 
 function page(title: string, body: string): string {
@@ -57,6 +58,8 @@ export interface ConsentPageView {
   resources: Array<{ name: string; identifier: string; scopes: string[] }>;
   /** The OpenID Connect scopes asked for (openid, profile, email, offline_access). */
   identityScopes: string[];
+  /** What the resources' serving applications may in turn reach for the user (issue 4 item 1), by depth. */
+  downstream: Array<{ depth: number; applicationName: string; resourceName: string; identifier: string; scopes: string[] }>;
 }
 
 const IDENTITY_SCOPE_TEXT: Record<string, string> = {
@@ -72,11 +75,18 @@ export function renderConsentPage(view: ConsentPageView): string {
     : '<p>Registered by your Latchkey admin.</p>';
   const resources = view.resources.map((resource) => `<li><strong>${escapeHtml(resource.name)}</strong> <code>${escapeHtml(resource.identifier)}</code>
 <div class="scopes">${resource.scopes.length ? resource.scopes.map((scope) => `<code>${escapeHtml(scope)}</code>`).join(' ') : 'no scopes'}</div></li>`).join('\n');
+  const scopeList = (scopes: string[]) => scopes.length ? scopes.map((scope) => `<code>${escapeHtml(scope)}</code>`).join(' ') : 'no scopes';
+  const hops = view.downstream.map((hop) => `<li class="${hop.depth <= 1 ? 'hop-1' : hop.depth <= 3 ? `hop-${hop.depth}` : 'hop-deeper'}"><strong>${escapeHtml(hop.applicationName)}</strong> may reach <strong>${escapeHtml(hop.resourceName)}</strong> <code>${escapeHtml(hop.identifier)}</code>
+<div class="scopes">${scopeList(hop.scopes)}</div></li>`).join('\n');
+  const downstream = view.downstream.length
+    ? `<h2>What they may reach for you in turn</h2>\n<p>Allowing this also lets the services above pass your access on, each step only this far:</p>\n<ul>\n${hops}\n</ul>`
+    : '';
   const identity = view.identityScopes.map((scope) => `<li><code>${escapeHtml(scope)}</code>: ${escapeHtml(IDENTITY_SCOPE_TEXT[scope] ?? scope)}</li>`).join('\n');
   return page('Allow access?', `<h1>Allow <em>${escapeHtml(view.applicationName)}</em> to act for you?</h1>
 ${who}
 <p>Signed in as ${escapeHtml(view.userName)}. After your answer you go back to <code>${escapeHtml(view.redirectHost)}</code>.</p>
 ${view.resources.length ? `<h2>Resources</h2>\n<ul>\n${resources}\n</ul>` : ''}
+${downstream}
 ${view.identityScopes.length ? `<h2>About you</h2>\n<ul>\n${identity}\n</ul>` : ''}
 <form method="post" action="/oauth2/authorize">
 <input type="hidden" name="transaction" value="${escapeHtml(view.transactionId)}">

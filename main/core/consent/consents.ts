@@ -4,6 +4,7 @@ import type { TokenFamilies } from '../tokens/token-families.js';
 import type { Clock } from '../clock.js';
 import { newId } from '../directory/credentials.js';
 import type { Db } from '../store/database.js';
+import { coversTree, parseDownstream, serializeDownstream, type DownstreamHop } from './downstream.js';
 
 export interface Consent {
   id: string;
@@ -11,6 +12,8 @@ export interface Consent {
   clientId: string;
   resources: string[];
   scopes: string[];
+  /** The downstream hops the approval also covers (issue 4 item 1): what the resources' serving applications may reach in turn. */
+  downstream: DownstreamHop[];
   /** Whether the user asked to be spared the next prompt for the same request. */
   remembered: boolean;
   createdAt: number;
@@ -23,6 +26,7 @@ interface ConsentRow {
   client_id: string;
   resources: string;
   scopes: string;
+  downstream: string;
   remembered: number;
   created_at: number;
   revoked_at: number | null;
@@ -34,6 +38,7 @@ const fromRow = (row: ConsentRow): Consent => ({
   clientId: row.client_id,
   resources: JSON.parse(row.resources) as string[],
   scopes: JSON.parse(row.scopes) as string[],
+  downstream: parseDownstream(row.downstream),
   remembered: row.remembered === 1,
   createdAt: row.created_at,
   revokedAt: row.revoked_at,
@@ -54,30 +59,35 @@ export class Consents {
     this.activeOf = db.prepare('SELECT * FROM consents WHERE user_id = ? AND client_id = ? AND revoked_at IS NULL ORDER BY created_at DESC');
   }
 
-  /** A remembered, still valid consent covering every resource and scope asked for, if any. */
-  findRemembered(userId: string, clientId: string, resources: readonly string[], scopes: readonly string[]): Consent | null {
+  /**
+   * A remembered, still valid consent covering every resource and scope asked for, and the downstream tree
+   * those resources reach today (a tree that grew since is shown to the user again), if any.
+   */
+  findRemembered(userId: string, clientId: string, resources: readonly string[], scopes: readonly string[], downstream: readonly DownstreamHop[]): Consent | null {
     for (const row of this.activeOf.all(userId, clientId) as ConsentRow[]) {
       const consent = fromRow(row);
-      if (consent.remembered && covers(consent.resources, resources) && covers(consent.scopes, scopes)) return consent;
+      if (consent.remembered && covers(consent.resources, resources) && covers(consent.scopes, scopes) && coversTree(consent.downstream, downstream)) return consent;
     }
     return null;
   }
 
   /**
-   * Records an approval. An active consent for exactly the same resources and scopes is reused (and
-   * becomes remembered if asked); otherwise a new one is made. Call within a transaction.
+   * Records an approval with the downstream tree the page showed. An active consent for exactly the same
+   * resources and scopes is reused (it becomes remembered if asked, and covers the tree just approved);
+   * otherwise a new one is made. Call within a transaction.
    */
-  record(userId: string, clientId: string, resources: readonly string[], scopes: readonly string[], remembered: boolean): Consent {
+  record(userId: string, clientId: string, resources: readonly string[], scopes: readonly string[], remembered: boolean, downstream: readonly DownstreamHop[]): Consent {
     const wantResources = JSON.stringify(sorted(resources));
     const wantScopes = JSON.stringify(sorted(scopes));
     const same = (this.activeOf.all(userId, clientId) as ConsentRow[]).find((row) => row.resources === wantResources && row.scopes === wantScopes);
     if (same) {
       if (remembered && same.remembered === 0) this.db.prepare('UPDATE consents SET remembered = 1 WHERE id = ?').run(same.id);
+      this.db.prepare('UPDATE consents SET downstream = ? WHERE id = ?').run(serializeDownstream(downstream), same.id);
       return this.get(same.id)!;
     }
     const id = newId('cns');
-    this.db.prepare('INSERT INTO consents (id, user_id, client_id, resources, scopes, remembered, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
-      .run(id, userId, clientId, wantResources, wantScopes, remembered ? 1 : 0, this.clock.now());
+    this.db.prepare('INSERT INTO consents (id, user_id, client_id, resources, scopes, remembered, created_at, downstream) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(id, userId, clientId, wantResources, wantScopes, remembered ? 1 : 0, this.clock.now(), serializeDownstream(downstream));
     return this.get(id)!;
   }
 

@@ -222,6 +222,14 @@ export class Applications {
     return this.dependencies(clientId).includes(resource);
   }
 
+  /** Adds a dependency (a resource the application may ask tokens for). Call within the transaction that audits it. */
+  addDependency(clientId: string, resource: string): void {
+    if (!this.get(clientId)) throw new DirectoryError(`unknown application: ${clientId}`, 404);
+    if (!this.db.prepare('SELECT 1 FROM resources WHERE identifier = ?').get(resource)) throw new DirectoryError(`unknown resource: ${resource}`);
+    this.db.prepare('INSERT OR IGNORE INTO application_dependencies (client_id, resource) VALUES (?, ?)').run(clientId, resource);
+    this.cache.delete(clientId);
+  }
+
   setEnabled(clientId: string, enabled: boolean): Application {
     const result = this.db.prepare('UPDATE applications SET enabled = ? WHERE client_id = ?').run(enabled ? 1 : 0, clientId);
     this.cache.delete(clientId);

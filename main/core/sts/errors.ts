@@ -11,14 +11,17 @@ export class OAuthError extends Error {
   readonly headers: Record<string, string>;
   /** Why, for the audit log; may say more than the client is told, never a secret. */
   readonly reason: string | undefined;
+  /** What the audit row of the refusal should carry besides the reason (e.g. a delegation chain). Never a secret. */
+  auditDetail: Record<string, unknown> | undefined;
 
-  constructor(error: string, status: number, description?: string, options: { headers?: Record<string, string>; reason?: string } = {}) {
+  constructor(error: string, status: number, description?: string, options: { headers?: Record<string, string>; reason?: string; auditDetail?: Record<string, unknown> } = {}) {
     super(description ?? error);
     this.name = new.target.name;
     this.error = error;
     this.status = status;
     this.headers = options.headers ?? {};
     this.reason = options.reason;
+    this.auditDetail = options.auditDetail;
   }
 
   get description(): string | undefined {
@@ -57,6 +60,14 @@ export class InvalidScope extends OAuthError {
 /** RFC 8707 §2: the requested resource is invalid, unknown, or not allowed for this client. */
 export class InvalidTarget extends OAuthError {
   constructor(description?: string, options?: Options) { super('invalid_target', 400, description, options); }
+}
+/**
+ * The user must act before this can be issued (OIDC Core §3.1.2.6's code, used at the token endpoint as
+ * DESIGN.md §2 says: a hop of a delegation chain that the user's consent does not cover). The description
+ * says what the user must do.
+ */
+export class InteractionRequired extends OAuthError {
+  constructor(description: string, options?: Options) { super('interaction_required', 400, description, options); }
 }
 export class AccessDenied extends OAuthError {
   constructor(description?: string, options?: Options) { super('access_denied', 400, description, options); }

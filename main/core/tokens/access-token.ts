@@ -3,6 +3,16 @@ import { randomUUID } from 'node:crypto';
 import { signCompactJws } from './jws.js';
 import type { SigningKeys } from './signing-keys.js';
 
+/**
+ * RFC 8693 §4.1: the actor, and inside it the actor before it (most recent outermost). Latchkey's actors
+ * are applications: `sub` is the application's autonomous subject (`client:<client_id>`), `client_id` its id.
+ */
+export interface ActClaim {
+  sub: string;
+  client_id: string;
+  act?: ActClaim | undefined;
+}
+
 /** Claims Latchkey puts in an access token besides iss, exp, iat and jti (RFC 9068 §2.2, DESIGN.md §3). */
 export interface AccessTokenClaims {
   sub: string;
@@ -13,7 +23,7 @@ export interface AccessTokenClaims {
   identity_type?: string | undefined;
   sub_type?: string | undefined;
   trust_level?: string | undefined;
-  act?: Record<string, unknown> | undefined;
+  act?: ActClaim | undefined;
   delegation_depth?: number | undefined;
 }
 

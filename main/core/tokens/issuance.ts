@@ -6,7 +6,7 @@ import type { Resource } from '../directory/resources.js';
 import type { Db } from '../store/database.js';
 import type { GroupCommit } from '../store/group-commit.js';
 import type { TrustLevel } from '../../../shared/domain.js';
-import { mintAccessToken } from './access-token.js';
+import { mintAccessToken, type ActClaim } from './access-token.js';
 import type { SigningKeys} from './signing-keys.js';
 import { SigningKeyUnavailable } from './signing-keys.js';
 import { OAuthError, ServerError, TemporarilyUnavailable } from '../sts/errors.js';
@@ -34,6 +34,13 @@ export interface AccessTokenRequest {
    * stores a new refresh token. If it throws, nothing is recorded and nothing is issued.
    */
   redeem?: (() => void) | undefined;
+  /** Token exchange (RFC 8693 §4.1): the actors, most recent outermost, and how many exchanges led here. */
+  act?: ActClaim | undefined;
+  delegationDepth?: number | undefined;
+  /** The token this one was exchanged from: revoking that one revokes this one (issue 4 item 1). */
+  parentJti?: string | undefined;
+  /** RFC 8693 §2.2.1: answered as `issued_token_type`. */
+  issuedTokenType?: string | undefined;
 }
 
 /** RFC 6749 §5.1 (and RFC 8693 §2.2.1 for issued_token_type). */
@@ -66,8 +73,8 @@ export class Issuance {
     private readonly issuer: () => string,
   ) {
     this.insertToken = db.prepare(
-      `INSERT INTO issued_tokens (jti, client_id, subject, user_id, audience, scope, grant_type, issued_at, expires_at, family_id)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO issued_tokens (jti, client_id, subject, user_id, audience, scope, grant_type, issued_at, expires_at, family_id, parent_jti)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
   }
 
@@ -86,6 +93,8 @@ export class Issuance {
         identity_type: app.identityType,
         sub_type: app.subType ?? undefined,
         trust_level: request.trustLevel,
+        act: request.act,
+        delegation_depth: request.delegationDepth,
       }, epochSeconds(this.clock), resource.tokenLifetime);
       if (request.idToken) idToken = request.idToken(minted.token);
     } catch (error) {
@@ -98,7 +107,7 @@ export class Issuance {
       // write's own savepoint: if it throws, only this write rolls back.
       await this.commit.run(() => {
         request.redeem?.();
-        this.insertToken.run(minted.jti, app.clientId, request.subject, request.userId, resource.identifier, scope, request.grantType, minted.iat, minted.exp, request.familyId ?? null);
+        this.insertToken.run(minted.jti, app.clientId, request.subject, request.userId, resource.identifier, scope, request.grantType, minted.iat, minted.exp, request.familyId ?? null, request.parentJti ?? null);
         this.audit.append({
           event: 'token.issued',
           decision: 'allow',
@@ -122,6 +131,7 @@ export class Issuance {
     }
     return {
       access_token: minted.token,
+      ...(request.issuedTokenType !== undefined ? { issued_token_type: request.issuedTokenType } : {}),
       token_type: 'Bearer',
       expires_in: minted.exp - minted.iat,
       ...(scope ? { scope } : {}),

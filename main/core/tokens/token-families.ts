@@ -2,6 +2,7 @@ import type { Clock } from '../clock.js';
 import { epochSeconds } from '../clock.js';
 import { hashSecret, newId, randomSecret } from '../directory/credentials.js';
 import type { Db } from '../store/database.js';
+import type { TokenChains } from './token-chain.js';
 
 /** How long an unused refresh token stays valid; every use rotates it and starts a new period. */
 export const REFRESH_TOKEN_LIFETIME_MS = 30 * 86_400_000;
@@ -63,7 +64,7 @@ export class TokenFamilies {
   private readonly tokenByHash;
   private readonly rotate;
 
-  constructor(private readonly db: Db, private readonly clock: Clock) {
+  constructor(private readonly db: Db, private readonly clock: Clock, private readonly chains: TokenChains) {
     this.byId = db.prepare('SELECT * FROM token_families WHERE id = ?');
     this.tokenByHash = db.prepare('SELECT family_id, expires_at, rotated_at FROM refresh_tokens WHERE token_hash = ?');
     // Conditional: of two requests presenting the same token, exactly one rotates it.
@@ -116,11 +117,14 @@ export class TokenFamilies {
     return this.rotate.run(this.clock.now(), tokenHash).changes === 1;
   }
 
-  /** Ends a family: its refresh tokens stop working and its access tokens are revoked. Call within a transaction. */
+  /**
+   * Ends a family: its refresh tokens stop working, and its access tokens are revoked together with every
+   * token derived from them by token exchange (issue 4 item 1). Call within a transaction.
+   */
   revoke(familyId: string, why: string): { revoked: boolean; accessTokens: number } {
     const now = this.clock.now();
     const revoked = this.db.prepare('UPDATE token_families SET revoked_at = ?, revoked_why = ? WHERE id = ? AND revoked_at IS NULL').run(now, why, familyId).changes === 1;
-    const accessTokens = this.db.prepare('UPDATE issued_tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL').run(epochSeconds(this.clock), familyId).changes;
+    const accessTokens = this.chains.revokeFamilyWithDerived(familyId, epochSeconds(this.clock));
     return { revoked, accessTokens };
   }
 

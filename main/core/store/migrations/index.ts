@@ -1,6 +1,7 @@
 // Migrations are numbered files, applied in order; a released one is never edited, only followed.
 import { m001 } from './001-initial.js';
 import { m002 } from './002-user-delegation.js';
-import { m003 } from './003-id-token-alg.js';
+import { m003 } from './003-delegation-chains.js';
+import { m004 } from './004-id-token-alg.js';
 
-export const migrations: readonly string[] = [m001, m002, m003];
+export const migrations: readonly string[] = [m001, m002, m003, m004];

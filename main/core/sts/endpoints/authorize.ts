@@ -5,6 +5,7 @@ import type { AuditLog } from '../../audit/audit-log.js';
 import type { Clock } from '../../clock.js';
 import { formActionSource, renderConsentPage, renderErrorPage, renderSignInPage } from '../../consent/consent-page.js';
 import type { Consents } from '../../consent/consents.js';
+import { downstreamTree, parseDownstream, serializeDownstream, type DownstreamHop } from '../../consent/downstream.js';
 import type { UiSession } from '../../consent/ui-sessions.js';
 import type { Application, Applications } from '../../directory/applications.js';
 import { hashSecret, newId, randomSecret, secretMatches } from '../../directory/credentials.js';
@@ -73,6 +74,7 @@ interface TransactionRow {
   auth_time: number;
   expires_at: number;
   used_at: number | null;
+  downstream: string;
 }
 
 export interface AuthorizationDeps {
@@ -114,7 +116,8 @@ export class AuthorizationEndpoint {
         || request.app.registration === 'dynamic';
       const scopes = request.scopes;
       const resources = request.resources.map((resource) => resource.identifier);
-      const remembered = mustAsk ? null : this.deps.consents.findRemembered(user.id, request.app.clientId, resources, scopes);
+      const downstream = this.downstreamOf(request);
+      const remembered = mustAsk ? null : this.deps.consents.findRemembered(user.id, request.app.clientId, resources, scopes, downstream);
       if (remembered) {
         const code = this.deps.transaction(() => {
           const issued = this.deps.codes.issue(codeBinding(request, user.id, remembered.id, session.startedAt));
@@ -125,7 +128,7 @@ export class AuthorizationEndpoint {
         return this.answer(request.redirectUri, { code, state: request.state });
       }
       if (request.prompts.has('none')) throw new RedirectedError(new OAuthError('consent_required', 400, 'the user has not consented to this request'), request.redirectUri, request.state);
-      return this.showConsent(request, user, session);
+      return this.showConsent(request, downstream, user, session);
     } catch (error) {
       return this.refusal(error, clientId ?? params.get('client_id') ?? null);
     }
@@ -171,9 +174,11 @@ export class AuthorizationEndpoint {
           this.deps.audit.append({ event: 'consent.denied', decision: 'deny', clientId: app.clientId, subject: user.id, reason: 'the user denied the request', detail: { scopes, resources } });
           return null;
         }
-        const consent = this.deps.consents.record(user.id, app.clientId, resources, scopes, remember);
+        // The approval covers the downstream tree this page showed, not whatever the directory says now.
+        const downstream = parseDownstream(row.downstream);
+        const consent = this.deps.consents.record(user.id, app.clientId, resources, scopes, remember, downstream);
         this.deps.audit.append({ event: 'consent.granted', decision: 'allow', clientId: app.clientId, subject: user.id, reason: 'the user allowed the request',
-          detail: { consent_id: consent.id, scopes, resources, remembered: remember } });
+          detail: { consent_id: consent.id, scopes, resources, remembered: remember, downstream: downstream.map((hop) => ({ depth: hop.depth, client_id: hop.clientId, resource: hop.resource, scopes: hop.scopes })) } });
         const issued = this.deps.codes.issue({
           clientId: app.clientId, userId: user.id, consentId: consent.id, redirectUri: row.redirect_uri, redirectUriGiven: row.redirect_uri_given === 1,
           codeChallenge: row.code_challenge, scopes, resources, nonce: row.nonce, authTime: row.auth_time,
@@ -282,17 +287,26 @@ export class AuthorizationEndpoint {
     return asked;
   }
 
-  private showConsent(request: ValidatedRequest, user: User, session: UiSession): AuthorizationOutcome {
+  /**
+   * The downstream hops approving this request would also cover (issue 4 item 1): down to the requesting
+   * application's max_delegation_depth, the first link of every chain its token can start.
+   */
+  private downstreamOf(request: ValidatedRequest): DownstreamHop[] {
+    return downstreamTree(request.resources.map((resource) => resource.identifier), request.app.maxDelegationDepth, this.deps.applications, this.deps.resources);
+  }
+
+  private showConsent(request: ValidatedRequest, downstream: DownstreamHop[], user: User, session: UiSession): AuthorizationOutcome {
     const id = newId('atx');
     const csrf = randomSecret();
     const now = this.deps.clock.now();
     this.deps.db.prepare(
       `INSERT INTO authorization_requests (id, csrf_hash, session_hash, user_id, client_id, redirect_uri, redirect_uri_given, state, nonce,
-         code_challenge, scopes, resources, auth_time, created_at, expires_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         code_challenge, scopes, resources, auth_time, created_at, expires_at, downstream)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(id, hashSecret(csrf), session.idHash, user.id, request.app.clientId, request.redirectUri, request.redirectUriGiven ? 1 : 0,
       request.state ?? null, request.nonce ?? null, request.codeChallenge, JSON.stringify(request.scopes),
-      JSON.stringify(request.resources.map((resource) => resource.identifier)), session.startedAt, now, now + TRANSACTION_LIFETIME_MS);
+      JSON.stringify(request.resources.map((resource) => resource.identifier)), session.startedAt, now, now + TRANSACTION_LIFETIME_MS,
+      serializeDownstream(downstream));
     const html = renderConsentPage({
       transactionId: id,
       csrfToken: csrf,
@@ -302,6 +316,13 @@ export class AuthorizationEndpoint {
       userName: user.name,
       resources: request.resources.map((resource) => ({ name: resource.name, identifier: resource.identifier, scopes: request.scopes.filter((scope) => resource.scopes.includes(scope)) })),
       identityScopes: request.scopes.filter(isIdentityScope),
+      downstream: downstream.map((hop) => ({
+        depth: hop.depth,
+        applicationName: this.deps.applications.get(hop.clientId)?.name ?? hop.clientId,
+        resourceName: this.deps.resources.get(hop.resource)?.name ?? hop.resource,
+        identifier: hop.resource,
+        scopes: hop.scopes,
+      })),
     });
     return { kind: 'page', status: 200, html, formAction: formActionSource(request.redirectUri) };
   }

@@ -22,6 +22,9 @@ export type IntrospectionResponse = { active: false } | {
   iat: number;
   iss: string;
   jti: string;
+  /** RFC 8693 §4.1 and issue 4: the delegation chain of an exchanged token. */
+  act?: unknown;
+  delegation_depth?: number;
 };
 
 const INACTIVE = { active: false } as const;
@@ -89,6 +92,8 @@ export class IntrospectionEndpoint {
       iat: payload.iat,
       iss: this.issuer(),
       jti: payload.jti,
+      ...(payload.act ? { act: payload.act } : {}),
+      ...(payload.delegation_depth !== undefined ? { delegation_depth: payload.delegation_depth } : {}),
     };
   }
 

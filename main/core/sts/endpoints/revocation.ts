@@ -4,6 +4,7 @@ import { epochSeconds } from '../../clock.js';
 import type { Db } from '../../store/database.js';
 import { verifyAccessToken } from '../../tokens/access-token.js';
 import type { SigningKeys } from '../../tokens/signing-keys.js';
+import type { TokenChains } from '../../tokens/token-chain.js';
 import type { TokenFamilies } from '../../tokens/token-families.js';
 import type { AuthenticatedClient, ClientAuthenticator } from '../client-auth.js';
 import { InvalidClient, InvalidRequest, OAuthError, TemporarilyUnavailable } from '../errors.js';
@@ -16,7 +17,6 @@ import type { Params } from '../params.js';
  */
 export class RevocationEndpoint {
   private readonly tokenRow;
-  private readonly revoke;
 
   constructor(
     db: Db,
@@ -27,9 +27,9 @@ export class RevocationEndpoint {
     private readonly issuer: () => string,
     private readonly transaction: <T>(work: () => T) => T,
     private readonly families: TokenFamilies,
+    private readonly chains: TokenChains,
   ) {
     this.tokenRow = db.prepare('SELECT client_id, subject, audience, revoked_at FROM issued_tokens WHERE jti = ?');
-    this.revoke = db.prepare('UPDATE issued_tokens SET revoked_at = ? WHERE jti = ? AND revoked_at IS NULL');
   }
 
   async handle(params: Params, authorization: string | undefined): Promise<void> {
@@ -65,8 +65,10 @@ export class RevocationEndpoint {
     if (row.revoked_at !== null) return;
     try {
       this.transaction(() => {
-        this.revoke.run(epochSeconds(this.clock), jti);
-        this.audit.append({ event: 'token.revoked', decision: 'info', clientId: row.client_id, subject: row.subject, resource: row.audience, jti, reason: 'revoked by its client' });
+        // The tokens exchanged from this one (and from those) go with it (issue 4 item 1).
+        const revoked = this.chains.revokeWithDerived(jti, epochSeconds(this.clock));
+        this.audit.append({ event: 'token.revoked', decision: 'info', clientId: row.client_id, subject: row.subject, resource: row.audience, jti, reason: 'revoked by its client',
+          detail: { derived_tokens: Math.max(0, revoked - 1) } });
       });
     } catch (error) {
       throw new TemporarilyUnavailable('the revocation could not be stored; try again', { reason: (error as Error).message });

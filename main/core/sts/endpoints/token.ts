@@ -47,6 +47,7 @@ export class TokenEndpoint {
 
       client = await this.clients.authenticate(request.authorization, params);
       if (!client && !grant.authenticatesItself) throw new InvalidClient('client authentication is required');
+      if (grant.confidentialClientsOnly && client?.app.clientType !== 'confidential') throw new InvalidClient('this grant type is for confidential clients only; authenticate the client');
       // Grants that carry their own credential are allowed by holding it; the others by registration.
       if (client && !grant.authenticatesItself && !client.app.grantTypes.includes(grant.grantType)) {
         throw new UnauthorizedClient('the client may not use this grant type');
@@ -72,6 +73,7 @@ export class TokenEndpoint {
         grantType: grantType?.slice(0, 200) ?? null,
         resource: params.get('resource')?.slice(0, 2048) ?? null,
         reason: `${error.error}: ${error.reason ?? error.description ?? ''}`.slice(0, 500),
+        ...(error.auditDetail ? { detail: error.auditDetail } : {}),
       });
     } catch {
       // The refusal stands whether or not it could be recorded; issuing is what must never go unrecorded.

@@ -20,5 +20,10 @@ export interface GrantHandler {
   readonly parameters: ReadonlySet<string>;
   /** Whether the grant's own credential identifies the client (API key, JWT bearer assertion). */
   readonly authenticatesItself: boolean;
+  /**
+   * Whether only a confidential client may use the grant: a public client is then `invalid_client`
+   * before anything else is looked at (RFC 6749 §5.2: the grant needs client authentication it cannot give).
+   */
+  readonly confidentialClientsOnly?: boolean;
   handle(context: GrantContext): Promise<TokenResponse>;
 }

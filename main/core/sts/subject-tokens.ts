@@ -1,0 +1,121 @@
+import { TOKEN_TYPES } from '../../../shared/domain.js';
+import type { Clock } from '../clock.js';
+import { epochSeconds } from '../clock.js';
+import type { Consent, Consents } from '../consent/consents.js';
+import type { Applications } from '../directory/applications.js';
+import type { Resources } from '../directory/resources.js';
+import type { Users } from '../directory/users.js';
+import type { Db } from '../store/database.js';
+import { verifyAccessToken, type ActClaim } from '../tokens/access-token.js';
+import type { SigningKeys } from '../tokens/signing-keys.js';
+import type { TokenChains } from '../tokens/token-chain.js';
+import type { TokenFamilies } from '../tokens/token-families.js';
+import type { AuthenticatedClient } from './client-auth.js';
+import { InvalidRequest } from './errors.js';
+
+/** Who a token exchange acts for, once its subject token has been verified (RFC 8693 §1.1, §2.1). */
+export interface ResolvedSubject {
+  /** The subject: a user id, or `client:<client_id>` for an autonomous token. */
+  sub: string;
+  userId: string | null;
+  /** The client the subject token was issued to. */
+  clientId: string;
+  /** The subject token's own record, when it is a Latchkey token: what the new token is derived from. */
+  jti: string | null;
+  audience: string | null;
+  scopes: string[];
+  /** The new token may not outlive this (epoch seconds). */
+  exp: number;
+  /** The chain so far (RFC 8693 §4.1) and its length. */
+  act: ActClaim | undefined;
+  delegationDepth: number;
+  /**
+   * What the user approved that covers the chain: null for an autonomous subject, which needs no consent
+   * (only the requester's dependencies). A future substitute-user resolver answers its background grant here.
+   */
+  consent: Consent | null;
+}
+
+/**
+ * Resolves one `subject_token_type` (RFC 8693 §2.1). Token exchange keeps one per type: Latchkey access
+ * tokens today; impersonation (`urn:latchkey:params:oauth:token-type:substitute-user`, socket only) is
+ * the next one, and gets the transport for that reason.
+ */
+export interface SubjectTokenResolver {
+  readonly tokenType: string;
+  resolve(token: string, context: { requester: AuthenticatedClient; transport: 'tcp' | 'socket' }): Promise<ResolvedSubject>;
+}
+
+/**
+ * RFC 8693 §2.2.2: a subject token that is "invalid for any reason, or unacceptable based on policy" is
+ * `invalid_request`. One description for all of them: the endpoint is no oracle for other clients' tokens.
+ */
+export const badSubjectToken = (reason: string): InvalidRequest => new InvalidRequest('the subject_token is not an active access token this client may exchange', { reason });
+
+interface TokenRow {
+  client_id: string;
+  user_id: string | null;
+  revoked_at: number | null;
+}
+
+/**
+ * Subject tokens of type `urn:ietf:params:oauth:token-type:access_token`: an access token Latchkey issued
+ * (its own keys, ES256, `typ: at+jwt`, not expired; anything else, an ID token, a refresh token, a code, an
+ * API key, an assertion, is not one), recorded and not revoked, whose client and user are still enabled,
+ * and addressed to the requester: the requester serves the token's audience (`resources.served_by`).
+ * `may_act` (RFC 8693 §4.4) is not consulted: Latchkey never puts it in a token, so no token names anyone.
+ */
+export class AccessTokenSubjects implements SubjectTokenResolver {
+  readonly tokenType = TOKEN_TYPES.accessToken;
+  private readonly tokenRow;
+
+  constructor(
+    db: Db,
+    private readonly keys: SigningKeys,
+    private readonly issuer: () => string,
+    private readonly applications: Applications,
+    private readonly resources: Resources,
+    private readonly users: Users,
+    private readonly chains: TokenChains,
+    private readonly families: TokenFamilies,
+    private readonly consents: Consents,
+    private readonly clock: Clock,
+  ) {
+    this.tokenRow = db.prepare('SELECT client_id, user_id, revoked_at FROM issued_tokens WHERE jti = ?');
+  }
+
+  async resolve(token: string, { requester }: { requester: AuthenticatedClient }): Promise<ResolvedSubject> {
+    const payload = await verifyAccessToken(this.keys, this.issuer(), token, epochSeconds(this.clock));
+    if (!payload) throw badSubjectToken('subject token is not a valid, unexpired Latchkey access token');
+    const row = this.tokenRow.get(payload.jti) as TokenRow | undefined;
+    if (!row || row.client_id !== payload.client_id) throw badSubjectToken('subject token is not recorded');
+    if (row.revoked_at !== null) throw badSubjectToken('subject token is revoked');
+    if (!this.applications.get(row.client_id)?.enabled) throw badSubjectToken('subject token\'s client is disabled or deleted');
+    if (row.user_id !== null && !this.users.get(row.user_id)?.enabled) throw badSubjectToken('subject token\'s user is disabled');
+    // RFC 8693 §2.1 leaves who may exchange a token to policy: here, the application the token was sent to.
+    if (this.resources.get(payload.aud)?.servedBy !== requester.app.clientId) throw badSubjectToken('subject token is not addressed to the requester (it does not serve the token\'s audience)');
+    const depth = payload.delegation_depth ?? 0;
+    if (!Number.isInteger(depth) || depth < 0) throw badSubjectToken('subject token has a malformed delegation_depth');
+    return {
+      sub: payload.sub,
+      userId: row.user_id,
+      clientId: payload.client_id,
+      jti: payload.jti,
+      audience: payload.aud,
+      scopes: (payload.scope ?? '').split(' ').filter(Boolean),
+      exp: payload.exp,
+      act: payload.act,
+      delegationDepth: depth,
+      consent: row.user_id === null ? null : this.consentOf(payload.jti),
+    };
+  }
+
+  /** The consent behind a user's chain: the first token's family names it. */
+  private consentOf(jti: string): Consent {
+    const root = this.chains.root(jti);
+    const family = root?.familyId ? this.families.get(root.familyId) : null;
+    const consent = family ? this.consents.get(family.consentId) : null;
+    if (!family || family.revokedAt !== null || !consent || consent.revokedAt !== null) throw badSubjectToken('the authorization behind the subject token has ended');
+    return consent;
+  }
+}
