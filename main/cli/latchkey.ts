@@ -7,7 +7,7 @@ import type { ServeOptions } from './serve.js';
 
 /** Kept here, not imported from serve.ts: admin commands must not load the broker to start quickly. */
 export const DEFAULT_PORT = 7433;
-const SERVE_USAGE = `latchkey serve [--data-dir DIR] [--port N]    headless broker (port 0 = any free port; default ${DEFAULT_PORT})`;
+const SERVE_USAGE = `latchkey serve [--data-dir DIR] [--port N] [--socket PATH]    headless broker (port 0 = any free port; default ${DEFAULT_PORT}; socket default DATA_DIR/run/latchkey.sock)`;
 
 function usage(): string {
   return ['Usage:', `  ${SERVE_USAGE}`, ...Object.values(ADMIN_COMMANDS).map((command) => `  ${command.usage}`),
@@ -30,11 +30,12 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
     }
     if (argv[0] === 'serve') {
       if (wantsHelp(argv)) return printUsage(SERVE_USAGE);
-      const { values } = parse(argv.slice(1), { port: { type: 'string' } });
+      const { values } = parse(argv.slice(1), { port: { type: 'string' }, socket: { type: 'string' } });
       const port = values.port === undefined ? DEFAULT_PORT : Number(values.port as string);
       if (values.port === '' || !Number.isInteger(port) || port < 0 || port > 65_535) throw new CliError('--port must be a number from 0 to 65535', 2);
+      if (values.socket === '') throw new CliError('--socket must name a path', 2);
       const { serve } = await import('./serve.js');
-      await serve({ dataDir: resolveDataDir(values['data-dir'] as string | undefined), port, banner: options.serveBanner });
+      await serve({ dataDir: resolveDataDir(values['data-dir'] as string | undefined), port, socket: values.socket as string | undefined, banner: options.serveBanner });
       return 0;
     }
     const name = ADMIN_COMMANDS[`${argv[0]} ${argv[1]}`] ? `${argv[0]} ${argv[1]}` : argv[0]!;

@@ -1,6 +1,8 @@
+import { resolve } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import type { VaultStatus } from '../../shared/admin-api.js';
 import { Broker } from '../core/broker.js';
+import { LocalSocketError } from '../core/transport/local-socket.js';
 import { type Logger, stderrLogger } from '../core/logger.js';
 import { CliError } from './cli-error.js';
 import { isAlive, readRuntimeIfAny, removeRuntime, writeRuntime } from './runtime.js';
@@ -8,19 +10,23 @@ import { isAlive, readRuntimeIfAny, removeRuntime, writeRuntime } from './runtim
 export interface ServeOptions {
   dataDir: string;
   port: number;
+  /** The local socket's path (`--socket`); default `DATA_DIR/run/latchkey.sock` (Windows: a named pipe). */
+  socket?: string | undefined;
   /** Printed once listening, after the address, e.g. by `npm start` to say where the UI is. */
   banner?: ((started: StartedBroker) => string) | undefined;
 }
 
 export interface StartedBroker {
   issuer: string;
+  socket: string;
   dataDir: string;
   vault: VaultStatus;
 }
 
 /**
- * `latchkey serve`: the headless broker. Writes runtime.json (mode 0600) once listening; removes it on
- * SIGINT/SIGTERM after closing cleanly.
+ * `latchkey serve`: the headless broker, on loopback HTTP and the local socket. Writes runtime.json
+ * (mode 0600) once both listen; removes it on SIGINT/SIGTERM after closing cleanly (which removes the
+ * socket too).
  */
 export async function serve(options: ServeOptions): Promise<Broker> {
   // A broker idles between bursts of small requests. Under a burst V8 doubles its young generation up
@@ -49,6 +55,15 @@ export async function serve(options: ServeOptions): Promise<Broker> {
     if (code === 'EADDRINUSE') throw new CliError(`port ${options.port} is in use: choose another with --port (0 picks a free one)`);
     throw error;
   }
+  let socket: string;
+  try {
+    // Absolute in runtime.json, whatever directory the CLI is run from later.
+    socket = await broker.listenSocket(options.socket && process.platform !== 'win32' ? resolve(options.socket) : options.socket);
+  } catch (error) {
+    await broker.close();
+    if (error instanceof LocalSocketError) throw new CliError(error.message);
+    throw error;
+  }
   // Before runtime.json exists: whoever sees it may signal us at once, and must find a clean shutdown.
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {
@@ -61,16 +76,17 @@ export async function serve(options: ServeOptions): Promise<Broker> {
   };
   process.once('SIGINT', () => void stop('SIGINT'));
   process.once('SIGTERM', () => void stop('SIGTERM'));
-  writeRuntime(options.dataDir, { issuer, pid: process.pid, socket: null, started_at: new Date().toISOString() }, broker.adminToken);
+  writeRuntime(options.dataDir, { issuer, pid: process.pid, socket, started_at: new Date().toISOString() }, broker.adminToken);
 
   const vault = broker.vaultStatus();
   // The broker warned about a locked vault while opening; the summary below says it once.
   log.release(vault.message);
   process.stdout.write(`Latchkey is listening at ${issuer}\n`);
+  process.stdout.write(`  socket:   ${socket}\n`);
   process.stdout.write(`  data dir: ${options.dataDir}\n`);
   process.stdout.write(`  vault:    ${vault.state}${vault.backend ? ` (${vault.backend})` : ''}\n`);
   if (vault.message) process.stdout.write(`  ${vault.message}\n`);
-  if (options.banner) process.stdout.write(`${options.banner({ issuer, dataDir: options.dataDir, vault })}\n`);
+  if (options.banner) process.stdout.write(`${options.banner({ issuer, socket, dataDir: options.dataDir, vault })}\n`);
 
   return broker;
 }

@@ -43,7 +43,8 @@ import { ReplayGuard } from './sts/replay-guard.js';
 import { registerOAuthRoutes } from './sts/routes.js';
 import { Issuance } from './tokens/issuance.js';
 import { SigningKeys } from './tokens/signing-keys.js';
-import { createHttpApp } from './transport/http-app.js';
+import { createHttpApp, localSocketHandler } from './transport/http-app.js';
+import { DEFAULT_LOCAL_SOCKET_LIMITS, defaultSocketPath, LocalSocketServer, type LocalSocketLimits } from './transport/local-socket.js';
 import { registerUiPlaceholder } from './ui/placeholder.js';
 import type { KeyVault } from './vault/key-vault.js';
 import { VaultError } from './vault/key-vault.js';
@@ -61,6 +62,8 @@ export interface BrokerOptions {
   log?: Logger | undefined;
   /** Rate limit and cap of dynamic client registration (RFC 7591); tests change them. */
   registrationLimits?: Partial<RegistrationLimits> | undefined;
+  /** Connection cap and timeouts of the local socket; tests lower them. */
+  localSocketLimits?: Partial<LocalSocketLimits> | undefined;
 }
 
 /**
@@ -89,6 +92,7 @@ export class Broker {
   private urls: IssuerUrls | undefined;
   private allowedHosts: ReadonlySet<string> = new Set();
   private readonly http: FastifyInstance;
+  private localSocket: LocalSocketServer | undefined;
   private readonly replay: ReplayGuard;
   private readonly authorization: AuthorizationEndpoint;
   private readonly groupCommit: GroupCommit;
@@ -158,7 +162,6 @@ export class Broker {
       sessions: this.sessions,
       keys: this.keys,
       audit: this.audit,
-      transport: 'tcp',
     });
     registerUiPlaceholder(this.http);
     registerUiLogin(this.http, { sessions: this.sessions, audit: this.audit, transaction });
@@ -218,8 +221,31 @@ export class Broker {
     return this.urls.issuer;
   }
 
+  /**
+   * Serves the same application on the local socket (DESIGN.md §6): a Unix domain socket, by default
+   * `DATA_DIR/run/latchkey.sock` (Windows: a named pipe). After `listen`: the issuer is the TCP one.
+   * Refuses, with a one-line LocalSocketError, a path held by a live socket or by anything but a socket,
+   * and a directory other users can enter. Returns the path.
+   */
+  async listenSocket(path: string = defaultSocketPath(this.options.dataDir)): Promise<string> {
+    if (!this.urls) throw new Error('listen() first: the issuer is the loopback HTTP listener\'s');
+    if (this.localSocket) throw new Error(`already serving the local socket ${this.localSocket.path}`);
+    const limits = { ...DEFAULT_LOCAL_SOCKET_LIMITS, ...this.options.localSocketLimits };
+    const socket = new LocalSocketServer(path, localSocketHandler(this.http), limits);
+    await socket.listen();
+    this.localSocket = socket;
+    return path;
+  }
+
+  /** The local socket's path, or null when the broker serves none. */
+  get socketPath(): string | null {
+    return this.localSocket?.path ?? null;
+  }
+
   async close(): Promise<void> {
     clearInterval(this.sweeper);
+    await this.localSocket?.close();
+    this.localSocket = undefined;
     await this.http.close();
     // A key being made is written to the database once made; a failure was reported already.
     await this.keys.whenMade().catch(() => {});

@@ -1,6 +1,6 @@
 // The `latchkey` command end to end: the built CLI (`node bin/latchkey.js`) against a real
 // `latchkey serve` child process, as DESIGN.md §7 and the README describe them.
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -53,7 +53,10 @@ describe('latchkey against a running `latchkey serve`', () => {
     const runtime = readRuntime(dataDir)!;
     expect(runtime.pid).toBe(serve.child.pid);
     expect(runtime.issuer).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    expect(runtime).toHaveProperty('socket');
+    expect(runtime.socket).toBe(join(dataDir, 'run', 'latchkey.sock'));
+    expect(lstatSync(runtime.socket!).isSocket()).toBe(true);
+    expect(mode(runtime.socket!)).toBe(0o600);
+    expect(mode(join(dataDir, 'run'))).toBe(0o700);
     expect(mode(join(dataDir, 'runtime.json'))).toBe(0o600);
     expect(mode(join(dataDir, 'admin.token'))).toBe(0o600);
     expect(mode(dataDir)).toBe(0o700);
@@ -61,6 +64,7 @@ describe('latchkey against a running `latchkey serve`', () => {
     expect(metadata.issuer).toBe(runtime.issuer);
     const printed = await serve.waitForOutput(/vault: +\w+/);
     expect(printed).toContain(`Latchkey is listening at ${runtime.issuer}\n`);
+    expect(printed).toContain(`  socket:   ${runtime.socket}\n`);
     expect(printed).toMatch(/vault: +unlocked \(passphrase\)/);
   });
 
@@ -283,9 +287,32 @@ describe('latchkey against a running `latchkey serve`', () => {
     expect(verified.stdout).toMatch(/^The audit chain is intact \(\d+ rows\)\.\n$/);
   });
 
-  it('SIGTERM makes serve exit 0 and remove runtime.json; admin commands then say no broker is running', async () => {
+  it('admin commands talk to the broker over the socket runtime.json names, never falling back to TCP', async () => {
+    const file = join(dataDir, 'runtime.json');
+    const real = readFileSync(file, 'utf8');
+    const runtime = JSON.parse(real);
+    const rewrite = (changes: object) => writeFileSync(file, JSON.stringify({ ...runtime, ...changes }), { mode: 0o600 });
+    try {
+      // The loopback port runtime.json names is closed: the command works all the same, over the socket.
+      rewrite({ issuer: 'http://127.0.0.1:9' });
+      expect((await cliJson<any[]>('app', 'list')).map((app) => app.name)).toContain('Indexer');
+      // A socket named but unreachable is an error naming it; the (working) TCP listener is not tried.
+      const missing = join(scratch, 'no-such.sock');
+      rewrite({ socket: missing });
+      expectOneLineError(await cli('app', 'list'), new RegExp(`cannot reach the broker at ${missing}: .*ENOENT`));
+      // Only a runtime.json that names no socket sends the CLI to loopback HTTP.
+      rewrite({ socket: null });
+      expect((await cliJson<any[]>('app', 'list')).map((app) => app.name)).toContain('Indexer');
+    } finally {
+      writeFileSync(file, real, { mode: 0o600 });
+    }
+  });
+
+  it('SIGTERM makes serve exit 0 and remove runtime.json and its socket; admin commands then say no broker is running', async () => {
     const pid = serve.child.pid!;
+    const socket = serve.runtime!.socket!;
     expect(await serve.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+    expect(existsSync(socket)).toBe(false);
     expect(existsSync(join(dataDir, 'runtime.json'))).toBe(false);
     expect(existsSync(join(dataDir, 'admin.token'))).toBe(false);
     expectOneLineError(await cli('app', 'list'), new RegExp(`no running broker for ${dataDir}: start one with \`latchkey serve\``));
@@ -304,6 +331,47 @@ describe('latchkey against a running `latchkey serve`', () => {
     expect((await token({ grant_type: 'api_key', api_key: apiKey.api_key, resource: NOTES })).status).toBe(400);
     expect((await cli('audit', 'verify')).code).toBe(0);
     expect(await serve.stop('SIGINT')).toEqual({ code: 0, signal: null });
+  });
+});
+
+describe('latchkey serve --socket PATH', () => {
+  let scratch: string;
+  beforeAll(() => { scratch = mkdtempSync(join(tmpdir(), 'latchkey-cli-socket-')); });
+  afterAll(async () => {
+    await stopAllChildren();
+    rmSync(scratch, { recursive: true, force: true });
+  });
+
+  it('serves the socket at PATH, names it in runtime.json, and admin commands use it', async () => {
+    const dataDir = join(scratch, 'data');
+    mkdirSync(join(scratch, 'sockets'), { mode: 0o700 });
+    const socket = join(scratch, 'sockets', 'agent.sock');
+    const serve = await ServeProcess.start(dataDir, { env: WITH_PASSPHRASE, args: ['--socket', socket] });
+    expect(serve.runtime!.socket).toBe(socket);
+    expect(mode(socket)).toBe(0o600);
+    expect(existsSync(join(dataDir, 'run', 'latchkey.sock'))).toBe(false);
+    expect((await latchkey(['app', 'list', '--data-dir', dataDir])).code).toBe(0);
+    expect(await serve.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+    expect(existsSync(socket)).toBe(false);
+  });
+
+  it('refuses, with one line, a path that holds a regular file, and leaves it alone', async () => {
+    const dataDir = join(scratch, 'occupied');
+    mkdirSync(join(scratch, 'files'), { mode: 0o700 });
+    const file = join(scratch, 'files', 'latchkey.sock');
+    writeFileSync(file, 'mine');
+    const result = await latchkey(['serve', '--data-dir', dataDir, '--port', '0', '--socket', file], { env: WITH_PASSPHRASE });
+    expectOneLineError(result, new RegExp(`${file} exists and is a regular file, not a socket: refusing to replace it`));
+    expect(readFileSync(file, 'utf8')).toBe('mine');
+    expect(existsSync(join(dataDir, 'runtime.json'))).toBe(false);
+  });
+
+  it('refuses a socket directory that other users can enter', async () => {
+    const open = join(scratch, 'open');
+    mkdirSync(open, { mode: 0o755 });
+    chmodSync(open, 0o755);
+    const result = await latchkey(['serve', '--data-dir', join(scratch, 'open-data'), '--port', '0', '--socket', join(open, 'latchkey.sock')], { env: WITH_PASSPHRASE });
+    expectOneLineError(result, /is open to other users \(mode 0755\): it must be 0700/);
   });
 });
 

@@ -6,6 +6,7 @@ import { Broker } from '../../main/core/broker.js';
 import type { Clock } from '../../main/core/clock.js';
 import { silentLogger } from '../../main/core/logger.js';
 import type { RegistrationLimits } from '../../main/core/sts/endpoints/registration.js';
+import type { LocalSocketLimits } from '../../main/core/transport/local-socket.js';
 
 /** A cheap scrypt for tests that are not about the KDF (the default costs ~0.5 s per unlock). */
 export const TEST_SCRYPT = { N: 2 ** 10, r: 8, p: 1 };
@@ -15,6 +16,8 @@ export interface TestBroker {
   broker: Broker;
   issuer: string;
   dataDir: string;
+  /** The local socket's path, when the test asked for one. */
+  socket: string | null;
   /** Calls the admin API as the CLI would (admin bearer token). */
   admin<T = any>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<{ status: number; body: T }>;
   /** Stops and starts a broker on the same data dir (state must survive). */
@@ -32,6 +35,9 @@ export interface StartOptions {
   port?: number;
   /** Dynamic registration's rate limit and cap; tests that are not about them raise them out of the way. */
   registrationLimits?: Partial<RegistrationLimits>;
+  /** Also serve the local socket: true for the default path (DATA_DIR/run/latchkey.sock), or a path. */
+  socket?: boolean | string;
+  localSocketLimits?: Partial<LocalSocketLimits>;
 }
 
 export async function startBroker(options: StartOptions = {}): Promise<TestBroker> {
@@ -43,14 +49,25 @@ export async function startBroker(options: StartOptions = {}): Promise<TestBroke
     clock: options.clock,
     log: silentLogger,
     registrationLimits: options.registrationLimits,
+    localSocketLimits: options.localSocketLimits,
   });
   const issuer = await broker.listen(options.port ?? 0);
+  let socket: string | null = null;
+  if (options.socket) {
+    try {
+      socket = await broker.listenSocket(options.socket === true ? undefined : options.socket);
+    } catch (error) {
+      await broker.close();
+      throw error;
+    }
+  }
   // A fresh data dir's ID-token key is made after start; tests that are not about that see it made.
   await broker.keys.whenMade();
   const test: TestBroker = {
     broker,
     issuer,
     dataDir,
+    socket,
     async admin(method, path, body) {
       const response = await fetch(`${issuer}/api${path}`, {
         method,

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuditLog } from '../audit/audit-log.js';
-import { refuseForeignOrigin, requireBackChannelForm, sendJson, type Transport } from '../transport/http-app.js';
+import { refuseForeignOrigin, requireBackChannelForm, sendJson } from '../transport/http-app.js';
 import type { SigningKeys } from '../tokens/signing-keys.js';
 import { pageHeaders } from '../consent/consent-page.js';
 import type { UiSessions } from '../consent/ui-sessions.js';
@@ -26,7 +26,6 @@ export interface OAuthRouteDeps {
   sessions: UiSessions;
   keys: SigningKeys;
   audit: AuditLog;
-  transport: Transport;
 }
 
 /** Client metadata is a few hundred bytes; 16 KiB leaves room for ten long redirect URIs and nothing much else. */
@@ -59,7 +58,7 @@ export function registerOAuthRoutes(app: FastifyInstance, deps: OAuthRouteDeps):
   app.post('/oauth2/token', backChannel('token.refused'), async (request, reply) => {
     const params = requireBackChannelForm(request, deps.urls().issuer);
     handedOver.add(request);
-    const body = await deps.token.handle({ params, authorization: request.headers.authorization, transport: deps.transport });
+    const body = await deps.token.handle({ params, authorization: request.headers.authorization, transport: request.transport });
     return sendJson(reply, body);
   });
 

@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { Forbidden, NotFound, OAuthError, PayloadTooLarge, InvalidRequest, ServerError } from '../sts/errors.js';
 import { Params } from '../sts/params.js';
@@ -5,14 +6,31 @@ import type { Logger } from '../logger.js';
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
 
-/** Where a request came in: the loopback TCP listener, or the local socket (a later issue). */
+/** Where a request came in: the loopback TCP listener, or the local socket. */
 export type Transport = 'tcp' | 'socket';
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** The form body as parameters, for application/x-www-form-urlencoded requests. */
     form?: Params;
+    /** The listener this request arrived on; set by the perimeter before any route sees the request. */
+    transport: Transport;
   }
+}
+
+/** Requests that arrived on the local socket (the same application serves both listeners). */
+const overLocalSocket = new WeakSet<IncomingMessage>();
+
+/**
+ * The request handler for the local socket's listener: the same application as on TCP, with each
+ * request marked as having come over the socket. The mark is set here, by the listener, never from
+ * anything the request says.
+ */
+export function localSocketHandler(app: FastifyInstance): (request: IncomingMessage, response: ServerResponse) => void {
+  return (request, response) => {
+    overLocalSocket.add(request);
+    app.routing(request, response);
+  };
 }
 
 export interface PerimeterOptions {
@@ -46,8 +64,16 @@ export function createHttpApp(options: PerimeterOptions): FastifyInstance {
     schemaController: { compilersFactory: { buildValidator: noRouteSchemas, buildSerializer: noRouteSchemas } },
   });
 
-  // DNS rebinding: a page on evil.example that resolves to 127.0.0.1 still sends `Host: evil.example`.
+  app.decorateRequest('transport', 'tcp');
   app.addHook('onRequest', async (request) => {
+    if (overLocalSocket.has(request.raw)) {
+      request.transport = 'socket';
+      // No browser can reach a Unix socket, so `Host` is no authority check here (any, or none). A request
+      // that carries an `Origin` is one a web page made, relayed by something: refused on every route.
+      if (request.headers.origin !== undefined) throw new Forbidden('requests with an Origin are not accepted on the local socket', { reason: 'Origin header on the local socket' });
+      return;
+    }
+    // DNS rebinding: a page on evil.example that resolves to 127.0.0.1 still sends `Host: evil.example`.
     const host = request.headers.host?.toLowerCase();
     if (!host || !options.allowedHosts().has(host)) throw new Forbidden('host not allowed', { reason: 'foreign Host header' });
   });

@@ -8,6 +8,7 @@ export interface GrantContext {
   client: AuthenticatedClient | null;
   /** Only the grant's own parameters (its `parameters` list). */
   params: Params;
+  /** The listener the request came in on; what only this machine's user may do asks for 'socket'. */
   transport: 'tcp' | 'socket';
 }
 
