@@ -3,6 +3,7 @@ import { existsSync, readFileSync, watch } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stop, track } from './children.js';
+import { send } from './http.js';
 
 /** The repository root, from dist/bench/ where the compiled bench runs. */
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -13,6 +14,8 @@ export interface LatchkeyProcess {
   pid: number;
   dataDir: string;
   issuer: string;
+  /** The local socket (runtime.json names it). */
+  socket: string;
   adminToken: string;
   /** Spawn → runtime.json written (what `latchkey serve` writes once it listens), in ms. */
   readyMs: number;
@@ -70,13 +73,14 @@ export async function startLatchkey(options: StartOptions): Promise<LatchkeyProc
     clearInterval(poll);
     clearTimeout(timeout);
   }
-  const runtime = JSON.parse(readFileSync(runtimeFile, 'utf8')) as { issuer: string; pid: number };
+  const runtime = JSON.parse(readFileSync(runtimeFile, 'utf8')) as { issuer: string; pid: number; socket: string };
   if (runtime.pid !== child.pid) throw new Error(`runtime.json names pid ${runtime.pid}, not the broker the bench started (${child.pid})`);
   return {
     child,
     pid: child.pid!,
     dataDir: options.dataDir,
     issuer: runtime.issuer,
+    socket: runtime.socket,
     adminToken: readFileSync(join(options.dataDir, 'admin.token'), 'utf8').trim(),
     readyMs,
     output: () => output,
@@ -87,14 +91,26 @@ export async function startLatchkey(options: StartOptions): Promise<LatchkeyProc
   };
 }
 
-/** Calls the running broker's admin API, as the CLI does. */
-export async function admin<T = any>(broker: LatchkeyProcess, method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
-  const response = await fetch(`${broker.issuer}/api${path}`, {
+/**
+ * Calls the running broker's admin API, as the CLI does: over loopback HTTP, or over the local socket
+ * (`via: 'socket'`, where the CLI itself sends it).
+ */
+export async function admin<T = any>(broker: LatchkeyProcess, method: 'GET' | 'POST' | 'PATCH', path: string, body?: unknown, options: { via?: 'tcp' | 'socket' } = {}): Promise<T> {
+  const response = await send({
+    url: `${options.via === 'socket' ? 'http://localhost' : broker.issuer}/api${path}`,
+    socketPath: options.via === 'socket' ? broker.socket : undefined,
     method,
     headers: { authorization: `Bearer ${broker.adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`admin ${method} ${path} answered ${response.status}: ${text.slice(0, 300)}`);
-  return (text ? JSON.parse(text) : undefined) as T;
+  if (response.status < 200 || response.status >= 300) throw new AdminError(method, path, response.status, response.text);
+  return (response.text ? JSON.parse(response.text) : undefined) as T;
+}
+
+/** An admin call answered with an error; the message names the route, the status and the broker's answer. */
+export class AdminError extends Error {
+  override readonly name = 'AdminError';
+  constructor(readonly method: string, readonly path: string, readonly status: number, readonly text: string) {
+    super(`admin ${method} ${path} answered ${status}: ${text.slice(0, 300)}`);
+  }
 }

@@ -94,6 +94,7 @@ export async function drive(target: TokenTarget, options: LoadOptions): Promise<
   const result = await new Promise<AutocannonResult>((resolve, reject) => {
     const instance = autocannon({
       url: target.tokenEndpoint,
+      ...(target.socketPath ? { socketPath: target.socketPath } : {}),
       method: 'POST',
       headers: { authorization: target.authorization, 'content-type': 'application/x-www-form-urlencoded' },
       body: target.body,
