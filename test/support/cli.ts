@@ -22,7 +22,7 @@ const children = new Set<ChildProcess>();
 export function requireFreshBuild(): void {
   if (!existsSync(BUILT_ENTRY)) throw new Error('dist/ is missing: run `npm run build` before these tests');
   const built = statSync(BUILT_ENTRY).mtimeMs;
-  const newer = [join(REPO_ROOT, 'main', 'cli'), join(REPO_ROOT, 'main', 'core'), join(REPO_ROOT, 'shared')]
+  const newer = [join(REPO_ROOT, 'main', 'cli'), join(REPO_ROOT, 'main', 'core'), join(REPO_ROOT, 'client'), join(REPO_ROOT, 'shared')]
     .flatMap((dir) => readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((file) => join(dir, file)))
     .find((file) => file.endsWith('.ts') && statSync(file).mtimeMs > built);
   if (newer) throw new Error(`dist/ is older than ${newer}: run \`npm run build\` before these tests`);
