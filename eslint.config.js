@@ -43,6 +43,12 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { patterns: [noExamples] }] },
   },
   {
+    // The agent client is what agents import: it speaks OAuth to the broker and shares only the
+    // vocabulary (shared/domain.ts), never the broker's, the CLI's or the shell's code.
+    files: ['client/**'],
+    rules: { 'no-restricted-imports': ['error', { paths: [noElectron], patterns: [noExamples, { regex: '^(\\.\\./)+main/', message: 'client/ is imported by agents: it talks to the broker over its socket or HTTP, never imports main/.' }] }] },
+  },
+  {
     files: ['shared/**', 'renderer/**'],
     rules: { 'no-restricted-imports': ['error', { paths: [noElectron, ...noNode], patterns: [noNodePrefix, noExamples] }] },
   },

@@ -9,9 +9,16 @@ import type { ServeOptions } from './serve.js';
 export const DEFAULT_PORT = 7433;
 const SERVE_USAGE = `latchkey serve [--data-dir DIR] [--port N] [--socket PATH]    headless broker (port 0 = any free port; default ${DEFAULT_PORT}; socket default DATA_DIR/run/latchkey.sock)`;
 
+/** The agent helpers (issue 4 item 4): loaded only when run, like serve. */
+const AGENT_USAGE: Record<string, string> = {
+  token: 'latchkey token --resource URI [--scope S]... [--as-user IDENT] [--json]   a fresh credential on stdout',
+  exec: 'latchkey exec --resource URI [--scope S]... [--env NAME] [--as-user IDENT] -- COMMAND ARGS...   COMMAND with a fresh credential in $LATCHKEY_ACCESS_TOKEN (or NAME)',
+};
+
 function usage(): string {
-  return ['Usage:', `  ${SERVE_USAGE}`, ...Object.values(ADMIN_COMMANDS).map((command) => `  ${command.usage}`),
-    '', 'Every command takes --data-dir DIR (default: LATCHKEY_DATA_DIR, else the per-user app-data folder).'].join('\n');
+  return ['Usage:', `  ${SERVE_USAGE}`, ...Object.values(AGENT_USAGE).map((line) => `  ${line}`), ...Object.values(ADMIN_COMMANDS).map((command) => `  ${command.usage}`),
+    '', 'Every command takes --data-dir DIR (default: LATCHKEY_DATA_DIR, else the per-user app-data folder).',
+    'token and exec authenticate as an application: LATCHKEY_CLIENT_ID and LATCHKEY_CLIENT_SECRET, or LATCHKEY_API_KEY.'].join('\n');
 }
 
 const wantsHelp = (args: string[]): boolean => args.includes('--help') || args.includes('-h');
@@ -37,6 +44,13 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
       const { serve } = await import('./serve.js');
       await serve({ dataDir: resolveDataDir(values['data-dir'] as string | undefined), port, socket: values.socket as string | undefined, banner: options.serveBanner });
       return 0;
+    }
+    if (argv[0] === 'token' || argv[0] === 'exec') {
+      // exec's own flags end at `--`: a --help after it is the command's.
+      const ours = argv[0] === 'exec' && argv.includes('--') ? argv.slice(1, argv.indexOf('--')) : argv.slice(1);
+      if (wantsHelp(ours)) return printUsage(AGENT_USAGE[argv[0]]!);
+      if (argv[0] === 'token') return await (await import('./agent-token.js')).runToken(argv.slice(1));
+      return await (await import('./agent-exec.js')).runExec(argv.slice(1));
     }
     const name = ADMIN_COMMANDS[`${argv[0]} ${argv[1]}`] ? `${argv[0]} ${argv[1]}` : argv[0]!;
     const command = ADMIN_COMMANDS[name];

@@ -22,7 +22,7 @@ const children = new Set<ChildProcess>();
 export function requireFreshBuild(): void {
   if (!existsSync(BUILT_ENTRY)) throw new Error('dist/ is missing: run `npm run build` before these tests');
   const built = statSync(BUILT_ENTRY).mtimeMs;
-  const newer = [join(REPO_ROOT, 'main', 'cli'), join(REPO_ROOT, 'main', 'core'), join(REPO_ROOT, 'shared')]
+  const newer = [join(REPO_ROOT, 'main', 'cli'), join(REPO_ROOT, 'main', 'core'), join(REPO_ROOT, 'client'), join(REPO_ROOT, 'shared')]
     .flatMap((dir) => readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((file) => join(dir, file)))
     .find((file) => file.endsWith('.ts') && statSync(file).mtimeMs > built);
   if (newer) throw new Error(`dist/ is older than ${newer}: run \`npm run build\` before these tests`);
@@ -192,4 +192,41 @@ export async function stopAllChildren(): Promise<void> {
     child.kill('SIGKILL');
   })));
   children.clear();
+}
+
+/** A `latchkey …` child still running: its output so far, and its end. */
+export interface RunningCli {
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Waits until stdout shows `pattern`. */
+  waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<void>;
+}
+
+/** Starts `latchkey ARGS…` without waiting for it (for what must happen while it runs: signals). */
+export function startLatchkey(args: string[], options: RunOptions = {}): RunningCli {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: REPO_ROOT, env: childEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk; });
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('close', (code, signal) => {
+    children.delete(child);
+    resolve({ code, signal });
+  }));
+  return {
+    child,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    exited,
+    async waitForOutput(pattern, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (!pattern.test(stdout)) {
+        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`never printed ${pattern}; stdout: ${stdout}\nstderr: ${stderr}`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    },
+  };
 }

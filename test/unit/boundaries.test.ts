@@ -33,6 +33,13 @@ describe('module boundaries', () => {
     expect(await restrictedImports('examples/notes-mcp-server/ok.ts', "import { OAuthMetadataSchema } from '@modelcontextprotocol/sdk/shared/auth.js';\nexport const x = OAuthMetadataSchema;\n")).toHaveLength(0);
   });
 
+  it('the agent client imports nothing of main/ (agents import it; it talks to the broker over the wire) but may use shared/', async () => {
+    expect(await restrictedImports('client/leak.ts', "import { Broker } from '../main/core/broker.js';\nexport const x = Broker;\n")).toHaveLength(1);
+    expect(await restrictedImports('client/leak.ts', "import { CliError } from '../main/cli/cli-error.js';\nexport const x = CliError;\n")).toHaveLength(1);
+    expect(await restrictedImports('client/leak.ts', "import { app } from 'electron';\nexport const x = app;\n")).toHaveLength(1);
+    expect(await restrictedImports('client/ok.ts', "import { GRANT_TYPES } from '../shared/domain.js';\nexport const x = GRANT_TYPES;\n")).toHaveLength(0);
+  });
+
   it('the Electron shell may import electron, and core may import Node', async () => {
     expect(await restrictedImports('main/app/window.main.ts', "import { app } from 'electron';\nexport const x = app;\n")).toHaveLength(0);
     expect(await restrictedImports('main/core/x.ts', "import { createHash } from 'node:crypto';\nexport const x = createHash;\n")).toHaveLength(0);
