@@ -195,6 +195,29 @@ describe('impersonation (substitute-user token exchange)', () => {
     expect(count(test, 'audit_log', "event = 'consent.revoked' AND client_id = ?", agent.clientId)).toBe(1);
   });
 
+  it('an impersonated token can be exchanged onward by the application serving its audience; revoking the grant takes that chain down too', async () => {
+    const ledger = 'https://ledger.example.test/api';
+    const mcpServer = 'https://notes-mcp.example.test/mcp';
+    expect((await test.admin('POST', '/resources', { name: 'Ledger', identifier: ledger, scopes: ['ledger:read'] })).status).toBe(201);
+    const server = await app('Notes MCP server', { resources: [ledger] });
+    expect((await test.admin('POST', '/resources', { name: 'Notes MCP', identifier: mcpServer, scopes: ['mcp:use'], served_by: server.clientId })).status).toBe(201);
+    const agent = await app('Chaining agent', { consent_mode: 'implicit', resources: [mcpServer] });
+    await update(agent, { allow_impersonation: true });
+    const grant = await grantBackground(agent, [mcpServer]);
+    const first = await overSocket(agent, { resource: mcpServer });
+    expect(first.status, first.text).toBe(200);
+
+    const onward = await postForm(`${test.issuer}/oauth2/token`, { grant_type: TOKEN_EXCHANGE, subject_token: first.body.access_token, subject_token_type: ACCESS_TOKEN, resource: ledger },
+      { basic: [server.clientId, server.clientSecret] });
+    expect(onward.status, onward.text).toBe(200);
+    expect(decodeJwt(onward.body.access_token)).toMatchObject({
+      sub: userId, aud: ledger, delegation_depth: 2,
+      act: { sub: `client:${server.clientId}`, client_id: server.clientId, act: { sub: `client:${agent.clientId}`, client_id: agent.clientId } },
+    });
+    await test.admin('POST', `/consents/${grant.id}/revoke`);
+    expect(await introspect(onward.body.access_token, server)).toEqual({ active: false });
+  });
+
   it('a background grant is not an interactive consent: it is listed as background and never reused by the consent page', async () => {
     const agent = await readyApp('Listed agent');
     const listed = (await test.admin('GET', `/consents?client_id=${agent.clientId}`)).body;
