@@ -50,6 +50,19 @@ export const createApplicationRequest = z.object({
 }).strict();
 export type CreateApplicationRequest = z.input<typeof createApplicationRequest>;
 
+/**
+ * `PATCH /api/applications/:clientId` (`latchkey app update`): changes what `app create` set. Resources and
+ * grant types are added, never removed here; `allow_impersonation` is the admin's permission for the
+ * application to act for a user in the background (issue 4 item 2b), off by default.
+ */
+export const updateApplicationRequest = z.object({
+  add_resources: z.array(resourceIdentifier).max(100).optional(),
+  add_grant_types: z.array(z.string().min(1).max(200)).max(10).optional(),
+  consent_mode: z.enum(CONSENT_MODES).optional(),
+  allow_impersonation: z.boolean().optional(),
+}).strict();
+export type UpdateApplicationRequest = z.input<typeof updateApplicationRequest>;
+
 export const unlockVaultRequest = z.object({ passphrase: z.string().min(1).max(1024) }).strict();
 
 export const auditQuery = z.object({
@@ -74,6 +87,8 @@ export interface ApplicationView {
   registration: 'admin' | 'dynamic';
   max_delegation_depth: number;
   id_token_signed_response_alg: string;
+  /** Whether the admin permitted it to impersonate users (token exchange with a substitute-user subject token). */
+  allow_impersonation: boolean;
   enabled: boolean;
   has_jwks: boolean;
   created_at: string;
@@ -114,12 +129,29 @@ export interface ConsentView {
   resources: string[];
   scopes: string[];
   remembered: boolean;
+  /** A background-access grant: the application may act for the user without them (impersonation). */
+  background: boolean;
   created_at: string;
   revoked_at: string | null;
 }
 
 /** A one-time login link to a UI session; `next` may only lead to the authorization endpoint. */
 export const loginLinkRequest = z.object({ next: z.string().max(4096).optional() }).strict();
+
+/**
+ * `POST /api/consents` (`latchkey consent grant --background`): the user lets an application act for them
+ * in the background (issue 4 item 2d) for these resources, with at most these scopes (default: all the
+ * application may have there). Only background grants are made here; interactive consent is given on the
+ * consent page. `user_id` defaults to the owner.
+ */
+export const grantConsentRequest = z.object({
+  client_id: z.string().min(1).max(200),
+  user_id: z.string().min(1).max(200).optional(),
+  resources: z.array(resourceIdentifier).min(1).max(20),
+  scopes: z.array(scopeToken).max(100).optional(),
+  background: z.literal(true),
+}).strict();
+export type GrantConsentRequest = z.input<typeof grantConsentRequest>;
 
 export const consentQuery = z.object({
   client_id: z.string().max(200).optional(),

@@ -25,7 +25,7 @@ export class AdminClient {
     return this.socket ?? this.issuer;
   }
 
-  async request<T = unknown>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
+  async request<T = unknown>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T> {
     const response = await this.send(method, path, body);
     const parsed = response.text ? safeJson(response.text) : undefined;
     if (!ok(response.status)) {

@@ -130,6 +130,28 @@ export const ADMIN_COMMANDS: Record<string, AdminCommand> = {
     run: (client, _values, positionals) => client().request('GET', `/applications/${encodeURIComponent(positional(positionals, 'CLIENT_ID'))}`),
     human: (result) => JSON.stringify(result, null, 2),
   },
+  'app update': {
+    usage: 'latchkey app update CLIENT_ID [--resource URI]... [--grant TYPE]... [--consent explicit|implicit] [--allow-impersonation | --deny-impersonation] [--json]   adds resources and grants; audited',
+    options: { resource: many, grant: many, consent: str, 'allow-impersonation': { type: 'boolean' }, 'deny-impersonation': { type: 'boolean' }, json },
+    positionals: 1,
+    run: (client, values, positionals) => {
+      const clientId = positional(positionals, 'CLIENT_ID');
+      if (values['allow-impersonation'] && values['deny-impersonation']) throw new CliError('give --allow-impersonation or --deny-impersonation, not both', 2);
+      return client().request('PATCH', `/applications/${encodeURIComponent(clientId)}`, {
+        ...(list(values, 'resource') ? { add_resources: list(values, 'resource') } : {}),
+        ...(list(values, 'grant') ? { add_grant_types: list(values, 'grant') } : {}),
+        ...(values.consent !== undefined ? { consent_mode: values.consent } : {}),
+        ...(values['allow-impersonation'] ? { allow_impersonation: true } : {}),
+        ...(values['deny-impersonation'] ? { allow_impersonation: false } : {}),
+      });
+    },
+    human: (result) => {
+      const r = result as ApplicationView & { changes: Record<string, unknown> };
+      const changed = Object.keys(r.changes);
+      return `Application updated: ${r.client_id}${changed.length ? ` (${changed.join(', ')})` : ' (nothing changed)'}`;
+    },
+    fields: { add_resources: 'resource', add_grant_types: 'grant', consent_mode: 'consent', allow_impersonation: 'allow-impersonation' },
+  },
   'app disable': {
     usage: 'latchkey app disable CLIENT_ID [--json]',
     options: { json },
@@ -190,8 +212,27 @@ export const ADMIN_COMMANDS: Record<string, AdminCommand> = {
       if (values.all) query.set('include_revoked', 'true');
       return client().request('GET', `/consents${query.size ? `?${query}` : ''}`);
     },
-    human: (result) => (result as ConsentView[]).map((c) => `${c.id}\t${c.client_id}\t${c.application ?? '-'}${c.registration === 'dynamic' ? ' (unverified)' : ''}\t${c.resources.join(' ') || '-'}\t${c.scopes.join(' ')}${c.revoked_at ? '\twithdrawn' : ''}`).join('\n') || 'No consents.',
+    human: (result) => (result as ConsentView[]).map((c) => `${c.id}\t${c.client_id}\t${c.application ?? '-'}${c.registration === 'dynamic' ? ' (unverified)' : ''}\t${c.resources.join(' ') || '-'}\t${c.scopes.join(' ')}${c.background ? '\tbackground' : ''}${c.revoked_at ? '\twithdrawn' : ''}`).join('\n') || 'No consents.',
     fields: { client_id: 'app' },
+  },
+  'consent grant': {
+    usage: 'latchkey consent grant --app CLIENT_ID --resource URI... --background [--scope S]... [--user USER_ID] [--json]   let an application act for you in the background (impersonation)',
+    options: { app: str, resource: many, scope: many, background: { type: 'boolean' }, user: str, json },
+    run: (client, values) => {
+      // Interactive consent is given on the consent page, by the user; here only background access is granted.
+      if (!values.background) throw new CliError('only background-access grants are made here: add --background (an application asks for interactive consent on the consent page)', 2);
+      const resources = list(values, 'resource');
+      if (!resources?.length) throw new CliError('--resource is required', 2);
+      return client().request('POST', '/consents', {
+        client_id: required(values, 'app'),
+        resources,
+        ...(list(values, 'scope') ? { scopes: list(values, 'scope') } : {}),
+        ...(values.user !== undefined ? { user_id: values.user } : {}),
+        background: true,
+      });
+    },
+    human: (result) => { const c = result as ConsentView; return `Background access granted: ${c.id} (${c.application ?? c.client_id}) ${c.resources.join(' ')} ${c.scopes.join(' ')}`; },
+    fields: { client_id: 'app', resources: 'resource', scopes: 'scope', user_id: 'user' },
   },
   'consent revoke': {
     usage: 'latchkey consent revoke CONSENT_ID | --app CLIENT_ID [--json]   withdraw consent; ends the application\'s refresh tokens',

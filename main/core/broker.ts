@@ -24,6 +24,7 @@ import { TokenBucket } from './transport/token-bucket.js';
 import { AuthorizationCodeGrant } from './sts/grants/authorization-code.js';
 import { RefreshTokenGrant } from './sts/grants/refresh-token.js';
 import { Consents, withdrawConsent } from './consent/consents.js';
+import { grantBackgroundAccess } from './consent/background-access.js';
 import { UiSessions } from './consent/ui-sessions.js';
 import { ID_TOKEN_LIFETIME_SECONDS } from './tokens/id-token.js';
 import { TokenChains } from './tokens/token-chain.js';
@@ -37,7 +38,7 @@ import { ApiKeyGrant } from './sts/grants/api-key.js';
 import { ClientCredentialsGrant } from './sts/grants/client-credentials.js';
 import { JwtBearerGrant } from './sts/grants/jwt-bearer.js';
 import { TokenExchangeGrant } from './sts/grants/token-exchange.js';
-import { AccessTokenSubjects } from './sts/subject-tokens.js';
+import { AccessTokenSubjects, SubstituteUserSubjects } from './sts/subject-tokens.js';
 import { IssuerUrls } from './sts/issuer.js';
 import { ReplayGuard } from './sts/replay-guard.js';
 import { registerOAuthRoutes } from './sts/routes.js';
@@ -140,7 +141,10 @@ export class Broker {
       new AuthorizationCodeGrant(this.codes, this.families, this.consents, this.users, this.resources, this.keys, issuance, this.audit, transaction, this.clock, issuer),
       new RefreshTokenGrant(this.families, this.consents, this.users, this.resources, this.keys, issuance, this.audit, transaction, this.clock, issuer),
       new TokenExchangeGrant(
-        [new AccessTokenSubjects(this.db, this.keys, issuer, this.applications, this.resources, this.users, this.chains, this.families, this.consents, this.clock)],
+        [
+          new AccessTokenSubjects(this.db, this.keys, issuer, this.applications, this.resources, this.users, this.chains, this.families, this.consents, this.clock),
+          new SubstituteUserSubjects(this.users, this.consents, this.families),
+        ],
         this.db, this.keys, assertions, () => this.issuerUrls.assertionAudiences, this.applications, this.resources, issuance, this.clock, issuer),
     ], clients, this.audit);
     this.authorization = new AuthorizationEndpoint({
@@ -177,6 +181,7 @@ export class Broker {
       audit: this.audit,
       sessions: this.sessions,
       consents: this.consents,
+      grantBackgroundAccess: (request) => transaction(() => grantBackgroundAccess(this, request)),
       withdrawConsent: (id, why) => transaction(() => withdrawConsent(this.consents, this.families, this.audit, id, why)),
       deleteApplication: (clientId) => transaction(() => deleteApplication(this, clientId)),
       vaultStatus: () => this.vaultStatus(),

@@ -209,7 +209,7 @@ describe('token exchange (RFC 8693): delegation chains', () => {
       ['the id_token type', 'urn:ietf:params:oauth:token-type:id_token'],
       ['the generic jwt type (not taken as an alias: it does not say "access token")', JWT],
       ['an unknown type', 'urn:example:token-type:magic'],
-      ['substitute-user (impersonation is not available)', 'urn:latchkey:params:oauth:token-type:substitute-user'],
+      ['substitute-user over TCP (impersonation is only on the local socket)', 'urn:latchkey:params:oauth:token-type:substitute-user'],
     ])('a wrong subject_token_type: %s', async (_name, type) => {
       await expectRefused(test, () => post(A, { ...good(), subject_token_type: type }), { status: 400, error: 'invalid_request' });
     });

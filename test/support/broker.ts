@@ -19,7 +19,7 @@ export interface TestBroker {
   /** The local socket's path, when the test asked for one. */
   socket: string | null;
   /** Calls the admin API as the CLI would (admin bearer token). */
-  admin<T = any>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<{ status: number; body: T }>;
+  admin<T = any>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<{ status: number; body: T }>;
   /** Stops and starts a broker on the same data dir (state must survive). */
   restart(): Promise<TestBroker>;
   close(): Promise<void>;

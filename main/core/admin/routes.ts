@@ -15,7 +15,7 @@ import { Forbidden, InvalidRequest, OAuthError } from '../sts/errors.js';
 import { VaultError } from '../vault/key-vault.js';
 import { sendError, sendJson } from '../transport/http-app.js';
 import type { VaultStatus } from '../../../shared/admin-api.js';
-import type { CreateApplicationRequest, CreateResourceRequest } from '../../../shared/admin-api.js';
+import type { CreateApplicationRequest, CreateResourceRequest, GrantConsentRequest, UpdateApplicationRequest } from '../../../shared/admin-api.js';
 
 /** What the admin API needs of the broker: the directory, the audit log, and a few broker actions. */
 export interface AdminDeps {
@@ -30,6 +30,8 @@ export interface AdminDeps {
   audit: AuditLog;
   sessions: UiSessions;
   consents: Consents;
+  /** Records the user's background-access grant (and its token family), audited, in one transaction. */
+  grantBackgroundAccess: (request: GrantConsentRequest) => { consent: Consent; created: boolean };
   /** Withdraws a consent and ends its token families, in one transaction; null when it was not active. */
   withdrawConsent: (id: string, why: string) => Consent | null;
   /** Deletes an application after ending its consents and tokens, in one audited transaction. */
@@ -96,6 +98,22 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
       // The secret is in this one response and nowhere else, ever.
       return sendJson(reply, { ...deps.applications.view(created.application), ...(created.clientSecret ? { client_secret: created.clientSecret } : {}) }, 201);
     });
+    // Changes what app create set (issue 4 item 2): one audit row saying what changed, and the permission to
+    // impersonate, when it changes, a row of its own (once policies exist, this writes the permitting policy).
+    api.patch('/applications/:clientId', async (request, reply) => {
+      const clientId = (request.params as { clientId: string }).clientId;
+      const updated = deps.transaction(() => {
+        const result = deps.applications.update(clientId, body(request) as UpdateApplicationRequest);
+        deps.audit.append({ event: 'admin.application_updated', decision: 'info', reason: 'admin change', clientId, detail: { changes: result.changes } });
+        const impersonation = result.changes.allow_impersonation;
+        if (impersonation) {
+          deps.audit.append({ event: impersonation.to ? 'admin.impersonation_allowed' : 'admin.impersonation_denied', decision: 'info', reason: 'admin change', clientId,
+            detail: { allow_impersonation: impersonation.to, consent_mode: result.application.consentMode } });
+        }
+        return result;
+      });
+      return sendJson(reply, { ...deps.applications.view(updated.application), changes: updated.changes });
+    });
     for (const [action, enabled] of [['disable', false], ['enable', true]] as const) {
       api.post(`/applications/:clientId/${action}`, async (request, reply) => {
         const clientId = (request.params as { clientId: string }).clientId;
@@ -145,6 +163,11 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
       if (!parsed.success) throw DirectoryError.fromZod(parsed.error);
       const { client_id, user_id, include_revoked } = parsed.data;
       return sendJson(reply, deps.consents.list({ clientId: client_id, userId: user_id, includeRevoked: include_revoked === 'true' }).map(consentView));
+    });
+    // The user's background-access grant (issue 4 item 2d); interactive consent is given on the consent page.
+    api.post('/consents', async (request, reply) => {
+      const granted = deps.grantBackgroundAccess(body(request) as GrantConsentRequest);
+      return sendJson(reply, consentView(granted.consent), granted.created ? 201 : 200);
     });
     api.post('/consents/:id/revoke', async (request, reply) => {
       const id = (request.params as { id: string }).id;

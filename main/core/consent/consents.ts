@@ -16,6 +16,11 @@ export interface Consent {
   downstream: DownstreamHop[];
   /** Whether the user asked to be spared the next prompt for the same request. */
   remembered: boolean;
+  /**
+   * A background-access grant (issue 4 item 2d): the application may act for the user without them, by
+   * impersonation. Never used by the authorization endpoint, and never reused for an interactive approval.
+   */
+  background: boolean;
   createdAt: number;
   revokedAt: number | null;
 }
@@ -28,6 +33,7 @@ interface ConsentRow {
   scopes: string;
   downstream: string;
   remembered: number;
+  background: number;
   created_at: number;
   revoked_at: number | null;
 }
@@ -40,6 +46,7 @@ const fromRow = (row: ConsentRow): Consent => ({
   scopes: JSON.parse(row.scopes) as string[],
   downstream: parseDownstream(row.downstream),
   remembered: row.remembered === 1,
+  background: row.background === 1,
   createdAt: row.created_at,
   revokedAt: row.revoked_at,
 });
@@ -56,7 +63,8 @@ export class Consents {
   private readonly activeOf;
 
   constructor(private readonly db: Db, private readonly clock: Clock) {
-    this.activeOf = db.prepare('SELECT * FROM consents WHERE user_id = ? AND client_id = ? AND revoked_at IS NULL ORDER BY created_at DESC');
+    // Interactive approvals only: a background-access grant is not something the user approved on a page.
+    this.activeOf = db.prepare('SELECT * FROM consents WHERE user_id = ? AND client_id = ? AND revoked_at IS NULL AND background = 0 ORDER BY created_at DESC');
   }
 
   /**
@@ -91,6 +99,29 @@ export class Consents {
     return this.get(id)!;
   }
 
+  /**
+   * Records a background-access grant (issue 4 item 2d): the user lets the application act for them without
+   * them, for these resources and scopes, and for the downstream hops their serving applications take. An
+   * active grant for exactly the same resources and scopes is returned as it is. Call within a transaction.
+   */
+  grantBackground(userId: string, clientId: string, resources: readonly string[], scopes: readonly string[], downstream: readonly DownstreamHop[]): { consent: Consent; created: boolean } {
+    const wantResources = JSON.stringify(sorted(resources));
+    const wantScopes = JSON.stringify(sorted(scopes));
+    const same = this.db.prepare('SELECT id FROM consents WHERE user_id = ? AND client_id = ? AND background = 1 AND revoked_at IS NULL AND resources = ? AND scopes = ?')
+      .get(userId, clientId, wantResources, wantScopes) as { id: string } | undefined;
+    if (same) return { consent: this.get(same.id)!, created: false };
+    const id = newId('cns');
+    this.db.prepare('INSERT INTO consents (id, user_id, client_id, resources, scopes, remembered, background, created_at, downstream) VALUES (?, ?, ?, ?, ?, 0, 1, ?, ?)')
+      .run(id, userId, clientId, wantResources, wantScopes, this.clock.now(), serializeDownstream(downstream));
+    return { consent: this.get(id)!, created: true };
+  }
+
+  /** The user's active background-access grants to an application, newest first. */
+  backgroundGrants(userId: string, clientId: string): Consent[] {
+    return (this.db.prepare('SELECT * FROM consents WHERE user_id = ? AND client_id = ? AND background = 1 AND revoked_at IS NULL ORDER BY created_at DESC, id')
+      .all(userId, clientId) as ConsentRow[]).map(fromRow);
+  }
+
   get(id: string): Consent | null {
     const row = this.db.prepare('SELECT * FROM consents WHERE id = ?').get(id) as ConsentRow | undefined;
     return row ? fromRow(row) : null;
@@ -123,6 +154,7 @@ export class Consents {
       resources: consent.resources,
       scopes: consent.scopes,
       remembered: consent.remembered,
+      background: consent.background,
       created_at: new Date(consent.createdAt).toISOString(),
       revoked_at: consent.revokedAt === null ? null : new Date(consent.revokedAt).toISOString(),
     };

@@ -1,5 +1,5 @@
-import type { ApplicationView, CreateApplicationRequest } from '../../../shared/admin-api.js';
-import { createApplicationRequest } from '../../../shared/admin-api.js';
+import type { ApplicationView, CreateApplicationRequest, UpdateApplicationRequest } from '../../../shared/admin-api.js';
+import { createApplicationRequest, updateApplicationRequest } from '../../../shared/admin-api.js';
 import type { ClientAuthMethod, ConsentMode, GrantType, IdentityType, IdTokenAlg } from '../../../shared/domain.js';
 import { GRANT_TYPE_ALIASES, GRANT_TYPES, SUPPORTED_GRANT_TYPES } from '../../../shared/domain.js';
 import type { Clock } from '../clock.js';
@@ -26,6 +26,8 @@ export interface Application {
   maxDelegationDepth: number;
   /** What its ID tokens are signed with (`id_token_signed_response_alg`). */
   idTokenAlg: IdTokenAlg;
+  /** The admin's permission to impersonate users (issue 4 item 2b); off by default. */
+  allowImpersonation: boolean;
   enabled: boolean;
   createdAt: number;
 }
@@ -45,6 +47,7 @@ interface ApplicationRow {
   registration: 'admin' | 'dynamic';
   max_delegation_depth: number;
   id_token_alg: IdTokenAlg;
+  allow_impersonation: number;
   enabled: number;
   created_at: number;
 }
@@ -64,6 +67,7 @@ const fromRow = (row: ApplicationRow): Application => ({
   registration: row.registration,
   maxDelegationDepth: row.max_delegation_depth,
   idTokenAlg: row.id_token_alg,
+  allowImpersonation: row.allow_impersonation === 1,
   enabled: row.enabled === 1,
   createdAt: row.created_at,
 });
@@ -76,6 +80,14 @@ export interface CreatedApplication {
   application: Application;
   /** Shown once, never stored in the clear. */
   clientSecret: string | null;
+}
+
+/** What an update changed, for its audit row: only what differs from before. */
+export interface ApplicationChanges {
+  resources_added?: string[];
+  grant_types_added?: string[];
+  consent_mode?: { from: ConsentMode; to: ConsentMode };
+  allow_impersonation?: { from: boolean; to: boolean };
 }
 
 /** What the token endpoint needs of an application on every request, read together and cached. */
@@ -113,32 +125,13 @@ export class Applications {
     const clientType = request.auth_method === 'none' ? 'public' : 'confidential';
 
     const grantTypes = [...new Set((request.grant_types ?? defaultGrants(clientType)).map(normalizeGrantType))];
-    for (const grant of grantTypes) {
-      if (!(Object.values(GRANT_TYPES) as string[]).includes(grant)) throw new DirectoryError(`unknown grant type: ${grant}`);
-      // Only what the admin asked for must be issuable today; a public client's defaults (authorization
-      // code, refresh) are what it is for, and the token endpoint refuses them until they exist.
-      if (request.grant_types && !SUPPORTED_GRANT_TYPES.includes(grant as GrantType)) throw new DirectoryError(`grant type not available yet: ${grant}`);
-    }
-    // OAuth 2.1 §4.2: client credentials only for confidential clients; the same holds for every
-    // autonomous grant, since a public client cannot prove who it is.
-    if (clientType === 'public' && grantTypes.some((grant) => grant !== GRANT_TYPES.authorizationCode && grant !== GRANT_TYPES.refreshToken)) {
-      throw new DirectoryError('a public client (auth method none) may only use authorization_code and refresh_token');
-    }
+    checkGrants(grantTypes, { asked: request.grant_types !== undefined, clientType, redirectUris: request.redirect_uris, hasJwks: request.jwks !== undefined });
     for (const [index, uri] of request.redirect_uris.entries()) {
       const problem = redirectUriProblem(uri);
       if (problem) throw new DirectoryError(`redirect_uris.${index}: ${problem}`);
     }
-    // OAuth 2.1 §2.3.1: every client of the authorization endpoint registers its redirect URIs. (A public
-    // client's default grants ask for nothing; without a redirect URI the authorization endpoint refuses it.)
-    if (request.grant_types && grantTypes.includes(GRANT_TYPES.authorizationCode) && request.redirect_uris.length === 0) {
-      throw new DirectoryError('authorization_code needs at least one redirect URI (--redirect-uri URI)');
-    }
-    if (grantTypes.includes(GRANT_TYPES.refreshToken) && !grantTypes.includes(GRANT_TYPES.authorizationCode)) {
-      throw new DirectoryError('refresh_token comes with authorization_code: a refresh token is only issued for a user\'s authorization');
-    }
     const jwks = request.jwks ? parseJwks(request.jwks) : null;
     if (request.auth_method === 'private_key_jwt' && !jwks) throw new DirectoryError('private_key_jwt needs a JWKS with the client\'s public keys (--jwks FILE)');
-    if (grantTypes.includes(GRANT_TYPES.jwtBearer) && !jwks) throw new DirectoryError('the jwt-bearer grant needs a JWKS with the client\'s public keys (--jwks FILE)');
 
     for (const resource of request.resources) {
       if (!this.db.prepare('SELECT 1 FROM resources WHERE identifier = ?').get(resource)) throw new DirectoryError(`unknown resource: ${resource}`);
@@ -230,6 +223,54 @@ export class Applications {
     this.cache.delete(clientId);
   }
 
+  /**
+   * Changes what `app create` set (issue 4 item 2, `latchkey app update`): adds dependencies and grant
+   * types (checked as at creation), sets the consent mode and the permission to impersonate. Validates
+   * everything before writing anything; the caller runs this inside the transaction that audits the
+   * changes it returns. A self-registered client is not changed here: it has what registration gave it.
+   */
+  update(clientId: string, input: UpdateApplicationRequest): { application: Application; changes: ApplicationChanges } {
+    const app = this.get(clientId);
+    if (!app) throw new DirectoryError(`unknown application: ${clientId}`, 404);
+    const parsed = updateApplicationRequest.safeParse(input);
+    if (!parsed.success) throw DirectoryError.fromZod(parsed.error);
+    const request = parsed.data;
+    if (Object.keys(request).length === 0) throw new DirectoryError('nothing to change: give --resource, --grant, --consent, --allow-impersonation or --deny-impersonation');
+    if (app.registration === 'dynamic') throw new DirectoryError('a self-registered client cannot be changed; register an application with `latchkey app create` instead', 409);
+
+    const changes: ApplicationChanges = {};
+    const dependencies = this.dependencies(clientId);
+    const newResources = [...new Set(request.add_resources ?? [])].filter((resource) => !dependencies.includes(resource));
+    for (const resource of newResources) {
+      if (!this.db.prepare('SELECT 1 FROM resources WHERE identifier = ?').get(resource)) throw new DirectoryError(`unknown resource: ${resource}`);
+    }
+    const newGrants = [...new Set((request.add_grant_types ?? []).map(normalizeGrantType))].filter((grant) => !(app.grantTypes as string[]).includes(grant));
+    const grantTypes = [...app.grantTypes, ...newGrants];
+    if (newGrants.length) checkGrants(grantTypes, { asked: true, added: newGrants, clientType: app.clientType, redirectUris: app.redirectUris, hasJwks: app.jwks !== null });
+    // Only a client that can prove who it is may ever act for a user without them.
+    if (request.allow_impersonation === true && app.clientType !== 'confidential') throw new DirectoryError('a public client (auth method none) cannot be allowed to impersonate users');
+
+    if (newResources.length) {
+      const addDependency = this.db.prepare('INSERT INTO application_dependencies (client_id, resource) VALUES (?, ?)');
+      for (const resource of newResources) addDependency.run(clientId, resource);
+      changes.resources_added = newResources;
+    }
+    if (newGrants.length) {
+      this.db.prepare('UPDATE applications SET grant_types = ? WHERE client_id = ?').run(JSON.stringify(grantTypes), clientId);
+      changes.grant_types_added = newGrants;
+    }
+    if (request.consent_mode !== undefined && request.consent_mode !== app.consentMode) {
+      this.db.prepare('UPDATE applications SET consent_mode = ? WHERE client_id = ?').run(request.consent_mode, clientId);
+      changes.consent_mode = { from: app.consentMode, to: request.consent_mode };
+    }
+    if (request.allow_impersonation !== undefined && request.allow_impersonation !== app.allowImpersonation) {
+      this.db.prepare('UPDATE applications SET allow_impersonation = ? WHERE client_id = ?').run(request.allow_impersonation ? 1 : 0, clientId);
+      changes.allow_impersonation = { from: app.allowImpersonation, to: request.allow_impersonation };
+    }
+    this.cache.delete(clientId);
+    return { application: this.get(clientId)!, changes };
+  }
+
   setEnabled(clientId: string, enabled: boolean): Application {
     const result = this.db.prepare('UPDATE applications SET enabled = ? WHERE client_id = ?').run(enabled ? 1 : 0, clientId);
     this.cache.delete(clientId);
@@ -271,11 +312,39 @@ export class Applications {
       registration: app.registration,
       max_delegation_depth: app.maxDelegationDepth,
       id_token_signed_response_alg: app.idTokenAlg,
+      allow_impersonation: app.allowImpersonation,
       enabled: app.enabled,
       has_jwks: app.jwks !== null,
       created_at: new Date(app.createdAt).toISOString(),
     };
   }
+}
+
+/**
+ * The grant types an application may be registered for: known, issuable today when the admin named them
+ * (`asked`; `added` when only some of them are new), and consistent with the client and what it registered.
+ */
+function checkGrants(grantTypes: readonly string[], client: { asked: boolean; added?: readonly string[]; clientType: 'confidential' | 'public'; redirectUris: readonly string[]; hasJwks: boolean }): void {
+  for (const grant of client.added ?? grantTypes) {
+    if (!(Object.values(GRANT_TYPES) as string[]).includes(grant)) throw new DirectoryError(`unknown grant type: ${grant}`);
+    // Only what the admin asked for must be issuable today; a public client's defaults (authorization
+    // code, refresh) are what it is for, and the token endpoint refuses them until they exist.
+    if (client.asked && !SUPPORTED_GRANT_TYPES.includes(grant as GrantType)) throw new DirectoryError(`grant type not available yet: ${grant}`);
+  }
+  // OAuth 2.1 §4.2: client credentials only for confidential clients; the same holds for every
+  // autonomous grant, since a public client cannot prove who it is.
+  if (client.clientType === 'public' && grantTypes.some((grant) => grant !== GRANT_TYPES.authorizationCode && grant !== GRANT_TYPES.refreshToken)) {
+    throw new DirectoryError('a public client (auth method none) may only use authorization_code and refresh_token');
+  }
+  // OAuth 2.1 §2.3.1: every client of the authorization endpoint registers its redirect URIs. (A public
+  // client's default grants ask for nothing; without a redirect URI the authorization endpoint refuses it.)
+  if (client.asked && grantTypes.includes(GRANT_TYPES.authorizationCode) && client.redirectUris.length === 0) {
+    throw new DirectoryError('authorization_code needs at least one redirect URI (--redirect-uri URI)');
+  }
+  if (grantTypes.includes(GRANT_TYPES.refreshToken) && !grantTypes.includes(GRANT_TYPES.authorizationCode)) {
+    throw new DirectoryError('refresh_token comes with authorization_code: a refresh token is only issued for a user\'s authorization');
+  }
+  if (grantTypes.includes(GRANT_TYPES.jwtBearer) && !client.hasJwks) throw new DirectoryError('the jwt-bearer grant needs a JWKS with the client\'s public keys (--jwks FILE)');
 }
 
 function defaultGrants(clientType: 'confidential' | 'public'): string[] {

@@ -52,6 +52,15 @@ export class Users {
     return row ? fromRow(row) : null;
   }
 
+  /**
+   * The user a subject identifier names (impersonation's substitute-user token, issue 4 item 2): a user
+   * id, or an email address, compared case-insensitively (the column is NOCASE).
+   */
+  findByIdentifier(identifier: string): User | null {
+    const row = (identifier.startsWith('usr_') ? this.byId.get(identifier) : this.db.prepare('SELECT * FROM users WHERE email = ?').get(identifier)) as UserRow | undefined;
+    return row ? fromRow(row) : null;
+  }
+
   list(): User[] {
     return (this.db.prepare('SELECT * FROM users ORDER BY created_at').all() as UserRow[]).map(fromRow);
   }

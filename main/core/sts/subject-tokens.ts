@@ -11,7 +11,7 @@ import type { SigningKeys } from '../tokens/signing-keys.js';
 import type { TokenChains } from '../tokens/token-chain.js';
 import type { TokenFamilies } from '../tokens/token-families.js';
 import type { AuthenticatedClient } from './client-auth.js';
-import { InvalidRequest } from './errors.js';
+import { InvalidRequest, UnauthorizedClient } from './errors.js';
 
 /** Who a token exchange acts for, once its subject token has been verified (RFC 8693 §1.1, §2.1). */
 export interface ResolvedSubject {
@@ -31,9 +31,26 @@ export interface ResolvedSubject {
   delegationDepth: number;
   /**
    * What the user approved that covers the chain: null for an autonomous subject, which needs no consent
-   * (only the requester's dependencies). A future substitute-user resolver answers its background grant here.
+   * (only the requester's dependencies), and for impersonation, which has `impersonation` instead.
    */
   consent: Consent | null;
+  /** Impersonation (a substitute-user subject token): the user's background-access grants to the requester. */
+  impersonation: Impersonation | null;
+}
+
+/** A background-access grant covering a target: what it allows, and the token family it backs. */
+export interface BackgroundGrant {
+  consentId: string;
+  scopes: string[];
+  familyId: string;
+}
+
+/** What token exchange needs to know of an impersonation once the target is known (issue 4 item 2d). */
+export interface Impersonation {
+  /** The user's active background-access grant to the requester that covers this resource, if any. */
+  grantFor(resource: string): BackgroundGrant | null;
+  /** Whether the grant is still live: asked again inside the issuing write, so a withdrawal in between wins. */
+  stillGranted(grant: BackgroundGrant): boolean;
 }
 
 /**
@@ -107,6 +124,7 @@ export class AccessTokenSubjects implements SubjectTokenResolver {
       act: payload.act,
       delegationDepth: depth,
       consent: row.user_id === null ? null : this.consentOf(payload.jti),
+      impersonation: null,
     };
   }
 
@@ -117,5 +135,74 @@ export class AccessTokenSubjects implements SubjectTokenResolver {
     const consent = family ? this.consents.get(family.consentId) : null;
     if (!family || family.revokedAt !== null || !consent || consent.revokedAt !== null) throw badSubjectToken('the authorization behind the subject token has ended');
     return consent;
+  }
+}
+
+/** The longest identifier a substitute-user token may be (an email address: RFC 5321 §4.5.3.1.3). */
+const MAX_USER_IDENTIFIER = 320;
+
+/**
+ * Impersonation (issue 4 item 2): subject tokens of type `urn:latchkey:params:oauth:token-type:substitute-user`,
+ * whose value names a user (an email address, case-insensitive, or a user id). Latchkey issues a token as if
+ * that user had asked, only when all hold, checked in this order so that each answer tells a caller no more
+ * than what it already may know:
+ *   a. the request came in on the local socket (the listener says so, never the request): this machine's
+ *      own user only. Else `invalid_request`.
+ *   b. the admin permitted the application to impersonate (`app update --allow-impersonation`), and
+ *   c. its consent mode is `implicit` (the user is not there to be asked). Else `unauthorized_client`
+ *      (RFC 6749 §5.2: the authenticated client may not use this grant), one description for both; both
+ *      come before the user is looked up, so an application that may not impersonate learns nothing of users.
+ *   -  the identifier names an enabled user. Else `invalid_request` (RFC 8693 §2.2.2: an invalid subject
+ *      token), the same answer for an unknown and a disabled user.
+ *   d. the user gave the application a background-access grant covering the target: checked by token
+ *      exchange once it knows the target (`Impersonation.grantFor`); else `access_denied`.
+ * Every refusal's audit row says which condition failed (`detail.condition`).
+ */
+export class SubstituteUserSubjects implements SubjectTokenResolver {
+  readonly tokenType = TOKEN_TYPES.substituteUser;
+
+  constructor(
+    private readonly users: Users,
+    private readonly consents: Consents,
+    private readonly families: TokenFamilies,
+  ) {}
+
+  async resolve(token: string, { requester, transport }: { requester: AuthenticatedClient; transport: 'tcp' | 'socket' }): Promise<ResolvedSubject> {
+    const refused = (condition: string) => ({ reason: `impersonation refused: ${condition}`, auditDetail: { impersonation: true, condition } });
+    if (transport !== 'socket') throw new InvalidRequest('impersonation is only available over the local socket', refused('socket'));
+    const app = requester.app;
+    const notPermitted = 'this client may not impersonate users (the admin has not permitted it, or its consent mode is not implicit)';
+    if (!app.allowImpersonation) throw new UnauthorizedClient(notPermitted, refused('permitted'));
+    if (app.consentMode !== 'implicit') throw new UnauthorizedClient(notPermitted, refused('implicit_consent'));
+    const user = token.length <= MAX_USER_IDENTIFIER ? this.users.findByIdentifier(token) : null;
+    if (!user?.enabled) {
+      const problem = refused('user');
+      throw new InvalidRequest('the subject_token does not name a user this client may act for', { ...problem, reason: `${problem.reason} (${user ? 'disabled' : 'unknown'} user)` });
+    }
+    const grants = this.consents.backgroundGrants(user.id, app.clientId);
+    return {
+      sub: user.id,
+      userId: user.id,
+      clientId: app.clientId,
+      jti: null,
+      audience: null,
+      scopes: [],
+      // No subject token to outlive: the target's lifetime alone bounds the new token.
+      exp: Number.MAX_SAFE_INTEGER,
+      act: undefined,
+      delegationDepth: 0,
+      consent: null,
+      impersonation: {
+        grantFor: (resource) => {
+          for (const consent of grants) {
+            if (!consent.resources.includes(resource)) continue;
+            const familyId = this.families.liveFamiliesOf(consent.id)[0];
+            if (familyId) return { consentId: consent.id, scopes: consent.scopes, familyId };
+          }
+          return null;
+        },
+        stillGranted: (grant) => this.consents.isActive(grant.consentId) && this.families.get(grant.familyId)?.revokedAt === null,
+      },
+    };
   }
 }

@@ -23,6 +23,8 @@ export interface AccessTokenRequest {
   trustLevel: TrustLevel;
   /** What the audit row should say beyond the token itself (e.g. which API key). Never a secret. */
   auditDetail?: Record<string, unknown>;
+  /** Why, when the grant type alone does not say (impersonation). */
+  auditReason?: string | undefined;
   /** The token family of a user's authorization: revoking the family revokes this token. */
   familyId?: string | undefined;
   /** A refresh token issued with this access token; its hash is stored by `redeem`. */
@@ -116,6 +118,7 @@ export class Issuance {
           resource: resource.identifier,
           grantType: request.grantType,
           jti: minted.jti,
+          ...(request.auditReason ? { reason: request.auditReason } : {}),
           detail: {
             scope, trust_level: request.trustLevel, expires_at: minted.exp,
             ...(request.familyId ? { family_id: request.familyId, refresh_token: request.refreshToken !== undefined, id_token: idToken !== undefined } : {}),

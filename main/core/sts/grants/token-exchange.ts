@@ -12,9 +12,9 @@ import type { SigningKeys } from '../../tokens/signing-keys.js';
 import type { Db } from '../../store/database.js';
 import { AssertionRejected, type AssertionVerifier, type VerifiedAssertion } from '../assertions.js';
 import type { AuthenticatedClient } from '../client-auth.js';
-import { InteractionRequired, InvalidClient, InvalidRequest, InvalidScope, InvalidTarget, OAuthError } from '../errors.js';
+import { AccessDenied, InteractionRequired, InvalidClient, InvalidRequest, InvalidScope, InvalidTarget, OAuthError } from '../errors.js';
 import type { Params } from '../params.js';
-import type { ResolvedSubject, SubjectTokenResolver } from '../subject-tokens.js';
+import type { BackgroundGrant, Impersonation, ResolvedSubject, SubjectTokenResolver } from '../subject-tokens.js';
 import type { GrantContext, GrantHandler } from './grant.js';
 
 /** The client ids of a chain's actors, most recent first (RFC 8693 §4.1 nests them that way). */
@@ -84,9 +84,7 @@ export class TokenExchangeGrant implements GrantHandler {
     const resolver = this.subjects.get(subjectTokenType);
     if (!resolver) {
       // §2.2.2 names no code for an unsupported token type (`unsupported_token_type` is RFC 7009's, for
-      // revocation): the request itself is not valid, so invalid_request. Impersonation's type is known
-      // and answered plainly, so that a caller sees it is not on offer rather than misspelled.
-      if (subjectTokenType === TOKEN_TYPES.substituteUser) throw new InvalidRequest('impersonation (substitute-user subject tokens) is not available', { reason: 'substitute-user subject token: impersonation not available' });
+      // revocation): the request itself is not valid, so invalid_request.
       throw new InvalidRequest(`unsupported subject_token_type; use ${TOKEN_TYPES.accessToken}`, { reason: `subject_token_type ${subjectTokenType.slice(0, 100)}` });
     }
     const subject = await resolver.resolve(subjectToken, { requester, transport });
@@ -95,8 +93,10 @@ export class TokenExchangeGrant implements GrantHandler {
       this.checkChain(requester.app, subject);
       const actor = actorToken === undefined ? null : await this.verifyActor(requester, actorToken, actorTokenType!);
       const target = this.target(requester.app, params);
-      const scopes = this.scopes(requester.app, subject, target, params.get('scope'));
+      const background = subject.impersonation ? this.backgroundGrant(subject.impersonation, target) : null;
+      const scopes = this.scopes(requester.app, subject, target, params.get('scope'), background);
       const now = epochSeconds(this.clock);
+      const impersonation = subject.impersonation;
       return await this.issuance.issueAccessToken({
         app: requester.app,
         subject: subject.sub,
@@ -109,9 +109,19 @@ export class TokenExchangeGrant implements GrantHandler {
         act: { sub: autonomousSubject(requester.app.clientId), client_id: requester.app.clientId, ...(subject.act ? { act: subject.act } : {}) },
         delegationDepth: subject.delegationDepth + 1,
         parentJti: subject.jti ?? undefined,
+        // An impersonated token joins its background grant's family: withdrawing the grant revokes it.
+        familyId: background?.familyId,
         issuedTokenType: TOKEN_TYPES.accessToken,
-        auditDetail: { ...chain, actors: [requester.app.clientId, ...chain.actors], subject_token_type: subjectTokenType, actor_token_type: actor?.tokenType ?? null },
-        redeem: actor?.consume,
+        auditDetail: {
+          ...chain, actors: [requester.app.clientId, ...chain.actors], subject_token_type: subjectTokenType, actor_token_type: actor?.tokenType ?? null,
+          ...(background ? { impersonation: true, background_grant: background.consentId } : {}),
+        },
+        ...(background ? { auditReason: 'impersonation: token exchange with a substitute-user subject token, under the user\'s background-access grant' } : {}),
+        redeem: () => {
+          // Inside the issuing write: a grant withdrawn since it was looked up issues nothing.
+          if (background && !impersonation!.stillGranted(background)) throw noBackgroundAccess('background-access grant withdrawn meanwhile');
+          actor?.consume?.();
+        },
       });
     } catch (error) {
       if (error instanceof OAuthError) error.auditDetail = { ...chain, requester: requester.app.clientId, ...error.auditDetail };
@@ -191,16 +201,25 @@ export class TokenExchangeGrant implements GrantHandler {
     return resource;
   }
 
+  /** Issue 4 item 2d: impersonation needs the user's background-access grant to the requester for the target. */
+  private backgroundGrant(impersonation: Impersonation, target: Resource): BackgroundGrant {
+    const grant = impersonation.grantFor(target.identifier);
+    if (!grant) throw noBackgroundAccess('no background-access grant for the target');
+    return grant;
+  }
+
   /**
    * The new token's scope. Scopes belong to resources, so the subject token's scope (its audience's)
    * says nothing about another resource; what narrows along a chain is what each hop was approved for:
    *   allowed = the target's scopes ∩ the requester's allowed scopes
    *           ∩ the scopes the user's consent gives this hop (user subjects; autonomous ones have no consent)
-   *           ∩ the subject token's scope, when the target is the subject token's own audience.
+   *           ∩ the subject token's scope, when the target is the subject token's own audience
+   *           ∩ the scopes of the user's background-access grant (impersonation).
    * No `scope` means all of that; asking for more is `invalid_scope`, never a silent narrowing.
    */
-  private scopes(requester: Application, subject: ResolvedSubject, target: Resource, scopeParam: string | undefined): string[] {
+  private scopes(requester: Application, subject: ResolvedSubject, target: Resource, scopeParam: string | undefined, background: BackgroundGrant | null): string[] {
     let allowed = requester.scopes === null ? target.scopes : target.scopes.filter((scope) => requester.scopes!.includes(scope));
+    if (background) allowed = allowed.filter((scope) => background.scopes.includes(scope));
     if (subject.consent) {
       const hop = findHop(subject.consent.downstream, requester.clientId, target.identifier);
       if (!hop) {
@@ -222,6 +241,13 @@ export class TokenExchangeGrant implements GrantHandler {
     return asked;
   }
 }
+
+/**
+ * Impersonation without the user's background-access grant for the target: the user has not authorized it,
+ * and cannot be asked now (RFC 8628 §3.5 uses `access_denied` at the token endpoint for the same).
+ */
+const noBackgroundAccess = (why: string): AccessDenied =>
+  new AccessDenied('the user has not given this client background access to this resource', { reason: `impersonation refused: ${why}`, auditDetail: { impersonation: true, condition: 'background_grant' } });
 
 /** RFC 8693 §2.2.2: an invalid or unacceptable actor token is `invalid_request`. */
 const badActorToken = (reason: string): InvalidRequest => new InvalidRequest('the actor_token is not valid for this client', { reason });
