@@ -24,7 +24,7 @@ export type ImpersonationBench =
  */
 export async function permitImpersonation(latchkey: LatchkeyProcess, clientId: string, resource: string): Promise<void> {
   await admin(latchkey, 'PATCH', `/applications/${encodeURIComponent(clientId)}`, { allow_impersonation: true }, { via: 'socket' });
-  await admin(latchkey, 'POST', '/consents', { client_id: clientId, resource, background: true }, { via: 'socket' });
+  await admin(latchkey, 'POST', '/consents', { client_id: clientId, resources: [resource], background: true }, { via: 'socket' });
 }
 
 /**

@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_COMMANDS } from '../../main/cli/commands.js';
 import { CLI_PASSPHRASE, latchkey, latchkeyJson, requireFreshBuild, ServeProcess, startLatchkey, stopAllChildren, type CliResult } from '../support/cli.js';
 import { basicCredentials, RecordingTokenEndpoint } from '../support/recording-token-endpoint.js';
 
@@ -42,11 +41,6 @@ import('jose').then(async ({ createRemoteJWKSet, jwtVerify }) => {
   }));
 });`;
 
-/** Impersonation's admin side (issue 4 item 2) exists in this build: the end-to-end test below can set it up. */
-const IMPERSONATION_SETUP = Boolean(ADMIN_COMMANDS['app update']?.usage.includes('--allow-impersonation') && ADMIN_COMMANDS['consent grant']?.usage.includes('--background'));
-if (!IMPERSONATION_SETUP) {
-  console.log('cli-agent: skipping the impersonation success test: this build has no `app update --allow-impersonation` / `consent grant --background` yet (issue 4 item 2)');
-}
 
 beforeAll(() => requireFreshBuild());
 afterAll(() => stopAllChildren());
@@ -182,7 +176,7 @@ describe('latchkey token and latchkey exec against a running `latchkey serve`', 
     expectOneLineError(withKey, /impersonation needs the client's id and secret/);
   });
 
-  it.skipIf(!IMPERSONATION_SETUP)('token --as-user gets a token for the user once the admin permits it and the user set up background access (needs issue 4 item 2)', async () => {
+  it('token --as-user gets a token for the user once the admin permits it and the user set up background access', async () => {
     const admin = (...args: string[]) => latchkeyJson([...args, '--data-dir', dataDir]);
     await admin('app', 'update', app.client_id, '--allow-impersonation', '--consent', 'implicit');
     await admin('consent', 'grant', '--app', app.client_id, '--resource', NOTES, '--background');
