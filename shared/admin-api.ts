@@ -24,6 +24,16 @@ export const jwkSet = z.object({
 
 export const setupRequest = z.object({ name, email: z.email().max(320) }).strict();
 
+/**
+ * A static secret for a vaulted resource. Its zod messages name only lengths, never the value.
+ * 64 KiB holds a PEM key or a service-account JSON file.
+ */
+export const resourceSecret = z.string().min(1, 'the secret is empty').max(65_536, 'the secret is longer than 64 KiB');
+
+/** `POST /api/resources/secret` (`latchkey resource secret set`): replaces a vaulted resource's secret. */
+export const setResourceSecretRequest = z.object({ identifier: resourceIdentifier, secret: resourceSecret }).strict();
+export type SetResourceSecretRequest = z.input<typeof setResourceSecretRequest>;
+
 export const createResourceRequest = z.object({
   name,
   identifier: resourceIdentifier,
@@ -31,6 +41,8 @@ export const createResourceRequest = z.object({
   credential_type: z.enum(CREDENTIAL_TYPES).default('token'),
   token_lifetime: z.number().int().min(30).max(86_400).default(600),
   served_by: z.string().min(1).max(200).optional(),
+  /** A vaulted resource's secret (issue 5 item 3): sealed in the vault, never shown again. */
+  secret: resourceSecret.optional(),
 }).strict();
 export type CreateResourceRequest = z.input<typeof createResourceRequest>;
 
@@ -102,6 +114,9 @@ export interface ResourceView {
   token_lifetime: number;
   served_by: string | null;
   created_at: string;
+  /** Vaulted resources only: whether a secret is sealed, and when it was last set. The secret itself is never shown. */
+  has_secret?: boolean;
+  secret_set_at?: string | null;
 }
 
 export interface ApiKeyView {

@@ -62,6 +62,8 @@ export const TOKEN_TYPES = {
   jwt: 'urn:ietf:params:oauth:token-type:jwt',
   /** Impersonation (issue 4 item 2): the subject token is a user's identifier; only over the local socket. */
   substituteUser: 'urn:latchkey:params:oauth:token-type:substitute-user',
+  /** A vaulted resource's static secret (issue 5 item 3), handed out as it is with token_type N_A. */
+  staticSecret: 'urn:latchkey:params:oauth:token-type:static-secret',
 } as const;
 
 /** How many exchanges may follow one another when an application does not say (applications.max_delegation_depth). */

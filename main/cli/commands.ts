@@ -2,7 +2,7 @@ import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import type { ApplicationView, ApiKeyView, ConsentView, ResourceView, VaultStatus } from '../../shared/admin-api.js';
 import type { AdminClient } from './admin-client.js';
 import { CliError } from './cli-error.js';
-import { readSecretInput } from './prompt.js';
+import { readSecretFromStdin, readSecretInput } from './prompt.js';
 
 /** One admin command: its flags (node:util parseArgs form) and what it does with them. */
 export interface AdminCommand {
@@ -71,24 +71,43 @@ export const ADMIN_COMMANDS: Record<string, AdminCommand> = {
     human: (result) => { const r = result as { name: string; email: string; created: boolean }; return `${r.created ? 'Owner created' : 'Owner updated'}: ${r.name} <${r.email}>`; },
   },
   'resource create': {
-    usage: 'latchkey resource create --name NAME --identifier URI [--scope S]... [--lifetime SECONDS] [--served-by CLIENT_ID] [--json]',
-    options: { name: str, identifier: str, scope: many, lifetime: str, 'served-by': str, type: str, json },
-    run: (client, values) => client().request('POST', '/resources', {
-      name: required(values, 'name'),
-      identifier: required(values, 'identifier'),
-      scopes: list(values, 'scope') ?? [],
-      ...(values.type ? { credential_type: values.type } : {}),
-      ...(values.lifetime ? { token_lifetime: integer(values, 'lifetime') } : {}),
-      ...(values['served-by'] ? { served_by: values['served-by'] } : {}),
-    }),
+    usage: 'latchkey resource create --name NAME --identifier URI [--type token|vaulted] [--secret-stdin] [--scope S]... [--lifetime SECONDS] [--served-by CLIENT_ID] [--json]   a vaulted resource reads its secret from stdin',
+    options: { name: str, identifier: str, scope: many, lifetime: str, 'served-by': str, type: str, 'secret-stdin': { type: 'boolean' }, json },
+    run: async (client, values) => {
+      const vaulted = values.type === 'vaulted';
+      if (vaulted && values['secret-stdin'] !== true) throw new CliError('a vaulted resource needs --secret-stdin (the secret is read from stdin, never from the command line)', 2);
+      if (!vaulted && values['secret-stdin'] === true) throw new CliError('--secret-stdin is for --type vaulted', 2);
+      const body = {
+        name: required(values, 'name'),
+        identifier: required(values, 'identifier'),
+        scopes: list(values, 'scope') ?? [],
+        ...(values.type ? { credential_type: values.type } : {}),
+        ...(values.lifetime ? { token_lifetime: integer(values, 'lifetime') } : {}),
+        ...(values['served-by'] ? { served_by: values['served-by'] } : {}),
+      };
+      const admin = client();
+      return admin.request('POST', '/resources', vaulted ? { ...body, secret: await readSecretFromStdin('Secret: ') } : body);
+    },
     human: (result) => `Resource created: ${(result as ResourceView).identifier}`,
-    fields: { name: 'name', identifier: 'identifier', scopes: 'scope', credential_type: 'type', token_lifetime: 'lifetime', served_by: 'served-by' },
+    fields: { name: 'name', identifier: 'identifier', scopes: 'scope', credential_type: 'type', token_lifetime: 'lifetime', served_by: 'served-by', secret: 'secret-stdin' },
+  },
+  'resource secret set': {
+    usage: 'latchkey resource secret set --identifier URI --secret-stdin [--json]   replace a vaulted resource\'s secret (read from stdin)',
+    options: { identifier: str, 'secret-stdin': { type: 'boolean' }, json },
+    run: async (client, values) => {
+      const identifier = required(values, 'identifier');
+      if (values['secret-stdin'] !== true) throw new CliError('--secret-stdin is required (the secret is read from stdin, never from the command line)', 2);
+      const admin = client();
+      return admin.request('POST', '/resources/secret', { identifier, secret: await readSecretFromStdin('New secret: ') });
+    },
+    human: (result) => { const r = result as ResourceView; return `Secret replaced: ${r.identifier} (set ${r.secret_set_at})`; },
+    fields: { identifier: 'identifier', secret: 'secret-stdin' },
   },
   'resource list': {
     usage: 'latchkey resource list [--json]',
     options: { json },
     run: (client) => client().request('GET', '/resources'),
-    human: (result) => (result as ResourceView[]).map((r) => `${r.identifier}\t${r.name}\t${r.scopes.join(' ')}`).join('\n') || 'No resources yet.',
+    human: (result) => (result as ResourceView[]).map((r) => `${r.identifier}\t${r.name}\t${r.scopes.join(' ')}${r.credential_type === 'token' ? '' : `\t${r.credential_type}${r.has_secret ? ' (secret set)' : ''}`}`).join('\n') || 'No resources yet.',
   },
   'app create': {
     usage: 'latchkey app create --name NAME [--kind agent|service|application|mcp_server] [--sub-type T] [--auth client_secret_basic|client_secret_post|private_key_jwt|none] [--jwks FILE] [--grant TYPE]... [--resource URI]... [--scope S]... [--redirect-uri URI]... [--consent explicit|implicit] [--max-delegation-depth N] [--id-token-alg RS256|ES256] [--json]',

@@ -52,7 +52,7 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
       if (argv[0] === 'token') return await (await import('./agent-token.js')).runToken(argv.slice(1));
       return await (await import('./agent-exec.js')).runExec(argv.slice(1));
     }
-    const name = ADMIN_COMMANDS[`${argv[0]} ${argv[1]}`] ? `${argv[0]} ${argv[1]}` : argv[0]!;
+    const name = [argv.slice(0, 3), argv.slice(0, 2), argv.slice(0, 1)].map((words) => words.join(' ')).find((words) => ADMIN_COMMANDS[words]) ?? argv[0]!;
     const command = ADMIN_COMMANDS[name];
     if (!command) {
       const words = argv.slice(0, 2).filter((word) => !word.startsWith('-'));

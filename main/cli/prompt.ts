@@ -22,6 +22,32 @@ export async function readSecretInput(prompt: string, options: { confirm?: boole
   return first;
 }
 
+/** The most a static secret may be (shared/admin-api.ts `resourceSecret`). */
+const MAX_SECRET_BYTES = 65_536;
+
+/**
+ * A resource's static secret (`--secret-stdin`): all of stdin (a PEM key has several lines) less one
+ * final newline, or, from a terminal, one line typed without echo. Never argv, never the environment
+ * (a child process would inherit it).
+ */
+export async function readSecretFromStdin(prompt: string): Promise<string> {
+  let secret: string;
+  if (process.stdin.isTTY) {
+    secret = await askHidden(prompt);
+  } else {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of process.stdin) {
+      size += (chunk as Buffer).length;
+      if (size > MAX_SECRET_BYTES) throw new CliError('the secret on stdin is longer than 64 KiB');
+      chunks.push(chunk as Buffer);
+    }
+    secret = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  }
+  if (!secret) throw new CliError('no secret on stdin');
+  return secret;
+}
+
 async function readLine(): Promise<string> {
   const lines = createInterface({ input: process.stdin });
   for await (const line of lines) {

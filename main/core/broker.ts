@@ -52,6 +52,8 @@ import { VaultError } from './vault/key-vault.js';
 import { KeychainKeyVault, probeKeychain } from './vault/keychain.js';
 import { PassphraseKeyVault, type ScryptParams } from './vault/passphrase.js';
 import { Vault } from './vault/vault.js';
+import { ResourceSecrets } from './directory/resource-secrets.js';
+import { SecretRelease } from './tokens/secret-release.js';
 
 export interface BrokerOptions {
   dataDir: string;
@@ -114,7 +116,7 @@ export class Broker {
     this.vault = new Vault(this.db, this.clock);
     this.keys = new SigningKeys(this.db, this.vault, this.clock);
     this.applications = new Applications(this.db, this.clock);
-    this.resources = new Resources(this.db, this.clock);
+    this.resources = new Resources(this.db, this.clock, new ResourceSecrets(this.db, this.vault));
     this.users = new Users(this.db, this.clock);
     this.apiKeys = new ApiKeys(this.db, this.clock);
     this.replay = new ReplayGuard(this.db);
@@ -134,10 +136,11 @@ export class Broker {
     const assertions = new AssertionVerifier(this.applications, this.replay, this.clock);
     const clients = new ClientAuthenticator(this.applications, assertions, () => this.issuerUrls.assertionAudiences);
     const issuance = new Issuance(this.db, this.groupCommit, this.keys, this.audit, this.clock, issuer);
+    const release = new SecretRelease(this.groupCommit, new ResourceSecrets(this.db, this.vault), this.audit);
     const token = new TokenEndpoint([
-      new ClientCredentialsGrant(this.applications, this.resources, issuance),
-      new ApiKeyGrant(this.apiKeys, this.applications, this.resources, issuance),
-      new JwtBearerGrant(assertions, () => this.issuerUrls.assertionAudiences, this.applications, this.resources, issuance),
+      new ClientCredentialsGrant(this.applications, this.resources, issuance, release),
+      new ApiKeyGrant(this.apiKeys, this.applications, this.resources, issuance, release),
+      new JwtBearerGrant(assertions, () => this.issuerUrls.assertionAudiences, this.applications, this.resources, issuance, release),
       new AuthorizationCodeGrant(this.codes, this.families, this.consents, this.users, this.resources, this.keys, issuance, this.audit, transaction, this.clock, issuer),
       new RefreshTokenGrant(this.families, this.consents, this.users, this.resources, this.keys, issuance, this.audit, transaction, this.clock, issuer),
       new TokenExchangeGrant(
@@ -145,7 +148,7 @@ export class Broker {
           new AccessTokenSubjects(this.db, this.keys, issuer, this.applications, this.resources, this.users, this.chains, this.families, this.consents, this.clock),
           new SubstituteUserSubjects(this.users, this.consents, this.families),
         ],
-        this.db, this.keys, assertions, () => this.issuerUrls.assertionAudiences, this.applications, this.resources, issuance, this.clock, issuer),
+        this.db, this.keys, assertions, () => this.issuerUrls.assertionAudiences, this.applications, this.resources, issuance, release, this.clock, issuer),
     ], clients, this.audit);
     this.authorization = new AuthorizationEndpoint({
       db: this.db, transaction, applications: this.applications, resources: this.resources, users: this.users,

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { auditQuery, consentQuery, loginLinkRequest, unlockVaultRequest } from '../../../shared/admin-api.js';
+import { auditQuery, consentQuery, loginLinkRequest, setResourceSecretRequest, unlockVaultRequest } from '../../../shared/admin-api.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { formatAuditRecord, AUDIT_CSV_COLUMNS } from '../audit/audit-log.js';
 import { secretMatches } from '../directory/credentials.js';
@@ -82,8 +82,20 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
 
     api.get('/resources', async (_request, reply) => sendJson(reply, deps.resources.list().map((resource) => deps.resources.view(resource))));
     api.post('/resources', async (request, reply) => {
-      const resource = audited('admin.resource_created', () => deps.resources.create(body(request) as CreateResourceRequest), (created) => ({ resource: created.identifier }));
+      // A vaulted resource's secret is sealed in this transaction with the row and its audit row; the
+      // response (the view) says only that there is one. The audit row names no secret.
+      const resource = audited('admin.resource_created', () => deps.resources.create(body(request) as CreateResourceRequest),
+        (created) => ({ resource: created.identifier, detail: { credential_type: created.credentialType } }));
       return sendJson(reply, deps.resources.view(resource), 201);
+    });
+    // Rotation (issue 5 item 3): the new secret replaces the old in one transaction with its audit row.
+    // The identifier travels in the body: a URI in a path segment would need escaping of its own.
+    api.post('/resources/secret', async (request, reply) => {
+      const parsed = setResourceSecretRequest.safeParse(body(request));
+      if (!parsed.success) throw DirectoryError.fromZod(parsed.error);
+      const { identifier, secret } = parsed.data;
+      const resource = audited('admin.resource_secret_replaced', () => deps.resources.replaceSecret(identifier, secret), () => ({ resource: identifier }));
+      return sendJson(reply, deps.resources.view(resource));
     });
 
     api.get('/applications', async (_request, reply) => sendJson(reply, deps.applications.list().map((application) => deps.applications.view(application))));

@@ -4,6 +4,7 @@ import type { CredentialType } from '../../../shared/domain.js';
 import type { Clock } from '../clock.js';
 import type { Db } from '../store/database.js';
 import { DirectoryError } from './errors.js';
+import type { ResourceSecrets } from './resource-secrets.js';
 
 export interface Resource {
   identifier: string;
@@ -40,15 +41,22 @@ export class Resources {
   private readonly byId;
   private readonly cache = new Map<string, Resource>();
 
-  constructor(private readonly db: Db, private readonly clock: Clock) {
+  constructor(private readonly db: Db, private readonly clock: Clock, private readonly secrets: ResourceSecrets) {
     this.byId = db.prepare('SELECT * FROM resources WHERE identifier = ?');
   }
 
+  /**
+   * Registers a resource. A vaulted one comes with its secret, sealed in the vault in the caller's
+   * transaction: a locked vault refuses before anything is written, and a failure rolls both back.
+   */
   create(input: CreateResourceRequest): Resource {
     const parsed = createResourceRequest.safeParse(input);
     if (!parsed.success) throw DirectoryError.fromZod(parsed.error);
     const request = parsed.data;
-    if (request.credential_type !== 'token') throw new DirectoryError(`credential type ${request.credential_type} is not available yet`);
+    if (request.credential_type === 'brokered') throw new DirectoryError(`credential type ${request.credential_type} is not available yet`);
+    if (request.credential_type === 'vaulted' && request.secret === undefined) throw new DirectoryError('secret: a vaulted resource needs its secret (latchkey resource create --type vaulted --secret-stdin)');
+    if (request.credential_type !== 'vaulted' && request.secret !== undefined) throw new DirectoryError('secret: only a vaulted resource holds a secret');
+    if (request.credential_type === 'vaulted') this.secrets.requireUnlocked();
     if (this.get(request.identifier)) throw new DirectoryError(`a resource with identifier ${request.identifier} exists already`, 409);
     if (request.served_by && !this.db.prepare('SELECT 1 FROM applications WHERE client_id = ?').get(request.served_by)) {
       throw new DirectoryError(`unknown application: ${request.served_by}`);
@@ -56,6 +64,7 @@ export class Resources {
     this.db.prepare(
       'INSERT INTO resources (identifier, name, scopes, credential_type, token_lifetime, served_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
     ).run(request.identifier, request.name, JSON.stringify([...new Set(request.scopes)]), request.credential_type, request.token_lifetime, request.served_by ?? null, this.clock.now());
+    if (request.secret !== undefined) this.secrets.put(request.identifier, request.secret);
     this.cache.delete(request.identifier);
     return this.get(request.identifier)!;
   }
@@ -68,6 +77,15 @@ export class Resources {
     const resource = row ? fromRow(row) : null;
     // A row read inside a transaction may still be rolled back: only committed rows are kept.
     if (resource && !this.db.inTransaction) this.cache.set(identifier, resource);
+    return resource;
+  }
+
+  /** Replaces a vaulted resource's secret (rotation): one upsert of its vault item, in the caller's transaction. */
+  replaceSecret(identifier: string, secret: string): Resource {
+    const resource = this.get(identifier);
+    if (!resource) throw new DirectoryError('unknown resource', 404);
+    if (resource.credentialType !== 'vaulted') throw new DirectoryError(`${identifier} is not a vaulted resource: it holds no secret`, 409);
+    this.secrets.put(identifier, secret);
     return resource;
   }
 
@@ -90,6 +108,13 @@ export class Resources {
       token_lifetime: resource.tokenLifetime,
       served_by: resource.servedBy,
       created_at: new Date(resource.createdAt).toISOString(),
+      ...(resource.credentialType === 'vaulted' ? this.secretView(resource.identifier) : {}),
     };
+  }
+
+  /** What a view says of a secret: that there is one and when it was set, never what it is. */
+  private secretView(identifier: string): { has_secret: boolean; secret_set_at: string | null } {
+    const setAt = this.secrets.setAtOf(identifier);
+    return { has_secret: setAt !== null, secret_set_at: setAt === null ? null : new Date(setAt).toISOString() };
   }
 }

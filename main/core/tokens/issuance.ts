@@ -49,7 +49,8 @@ export interface AccessTokenRequest {
 export interface TokenResponse {
   access_token: string;
   token_type: 'Bearer' | 'N_A';
-  expires_in: number;
+  /** Absent for a static secret: Latchkey does not know its lifetime (tokens/secret-release.ts). */
+  expires_in?: number;
   scope?: string;
   issued_token_type?: string;
   refresh_token?: string;

@@ -5,7 +5,8 @@ import type { Resources } from '../../directory/resources.js';
 import { autonomousSubject, type Issuance, type TokenResponse } from '../../tokens/issuance.js';
 import { InvalidGrant, InvalidRequest } from '../errors.js';
 import type { GrantContext, GrantHandler } from './grant.js';
-import { resolveAutonomousTarget } from './autonomous-target.js';
+import { issueFor, resolveAutonomousTarget } from './autonomous-target.js';
+import type { SecretRelease } from '../../tokens/secret-release.js';
 
 /** One answer for every bad key, so the endpoint cannot be used to tell them apart. */
 const badKey = (reason: string): InvalidGrant => new InvalidGrant('the API key is invalid', { reason });
@@ -25,6 +26,7 @@ export class ApiKeyGrant implements GrantHandler {
     private readonly applications: Applications,
     private readonly resources: Resources,
     private readonly issuance: Issuance,
+    private readonly release: SecretRelease,
   ) {}
 
   async handle({ client, params }: GrantContext): Promise<TokenResponse> {
@@ -36,12 +38,10 @@ export class ApiKeyGrant implements GrantHandler {
     if (!app || !app.enabled) throw badKey('the API key\'s application is disabled');
     if (client && client.app.clientId !== app.clientId) throw badKey('the API key belongs to another client');
     const target = resolveAutonomousTarget(app, params, this.applications, this.resources);
-    return this.issuance.issueAccessToken({
+    return issueFor(target, this.issuance, this.release, {
       app,
       subject: autonomousSubject(app.clientId),
       userId: null,
-      resource: target.resource,
-      scopes: target.scopes,
       grantType: this.grantType,
       trustLevel: 'api_key',
     });

@@ -2,11 +2,25 @@ import type { Application, Applications } from '../../directory/applications.js'
 import type { Resource, Resources } from '../../directory/resources.js';
 import { resourceIdentifier, scopeToken } from '../../../../shared/admin-api.js';
 import { InvalidScope, InvalidTarget } from '../errors.js';
+import type { AccessTokenRequest, Issuance, TokenResponse } from '../../tokens/issuance.js';
+import type { SecretRelease } from '../../tokens/secret-release.js';
 import type { Params } from '../params.js';
 
 export interface Target {
   resource: Resource;
   scopes: string[];
+}
+
+/**
+ * The credential for a resolved target: a Latchkey access token, or, for a vaulted resource, its static
+ * secret. The scope rules are the same for both (a static secret's scope is never narrowed, only checked).
+ */
+export function issueFor(target: Target, issuance: Issuance, release: SecretRelease, request: Omit<AccessTokenRequest, 'resource' | 'scopes'>): Promise<TokenResponse> {
+  if (target.resource.credentialType === 'vaulted') {
+    return release.release({ app: request.app, subject: request.subject, resource: target.resource, grantType: request.grantType, trustLevel: request.trustLevel, scopes: target.scopes,
+      auditDetail: request.auditDetail, auditReason: request.auditReason, redeem: request.redeem });
+  }
+  return issuance.issueAccessToken({ ...request, resource: target.resource, scopes: target.scopes });
 }
 
 /**
@@ -30,7 +44,8 @@ export function resolveAutonomousTarget(app: Application, params: Params, applic
   if (!resource || !applications.hasDependency(app.clientId, identifier)) {
     throw new InvalidTarget('the resource is unknown or not available to this client', { reason: resource ? 'resource is not a dependency of the client' : 'unknown resource' });
   }
-  if (resource.credentialType !== 'token') throw new InvalidTarget('this resource does not issue tokens yet');
+  // A vaulted resource's secret is released by the grant (tokens/secret-release.ts); brokered access is not built yet.
+  if (resource.credentialType === 'brokered') throw new InvalidTarget('this resource does not issue tokens yet');
 
   const allowed = app.scopes === null ? resource.scopes : resource.scopes.filter((scope) => app.scopes!.includes(scope));
   const scopeParam = params.get('scope');

@@ -5,7 +5,8 @@ import { autonomousSubject, type Issuance, type TokenResponse } from '../../toke
 import { AssertionRejected, type AssertionVerifier } from '../assertions.js';
 import { InvalidGrant, InvalidRequest, UnauthorizedClient } from '../errors.js';
 import type { GrantContext, GrantHandler } from './grant.js';
-import { resolveAutonomousTarget } from './autonomous-target.js';
+import { issueFor, resolveAutonomousTarget } from './autonomous-target.js';
+import type { SecretRelease } from '../../tokens/secret-release.js';
 
 /**
  * JWT bearer grant (RFC 7523 §2.1): an assertion signed by a key registered on the application, whose
@@ -22,6 +23,7 @@ export class JwtBearerGrant implements GrantHandler {
     private readonly applications: Applications,
     private readonly resources: Resources,
     private readonly issuance: Issuance,
+    private readonly release: SecretRelease,
   ) {}
 
   async handle({ client, params }: GrantContext): Promise<TokenResponse> {
@@ -48,12 +50,10 @@ export class JwtBearerGrant implements GrantHandler {
       if (error instanceof AssertionRejected) throw new InvalidGrant('the assertion is invalid', { reason: error.reason });
       throw error;
     }
-    return this.issuance.issueAccessToken({
+    return issueFor(target, this.issuance, this.release, {
       app,
       subject: autonomousSubject(app.clientId),
       userId: null,
-      resource: target.resource,
-      scopes: target.scopes,
       grantType: this.grantType,
       trustLevel: 'key_bound',
     });

@@ -9,6 +9,7 @@ import type { ActClaim } from '../../tokens/access-token.js';
 import { verifyAccessToken } from '../../tokens/access-token.js';
 import { autonomousSubject, type Issuance, type TokenResponse } from '../../tokens/issuance.js';
 import type { SigningKeys } from '../../tokens/signing-keys.js';
+import type { SecretRelease } from '../../tokens/secret-release.js';
 import type { Db } from '../../store/database.js';
 import { AssertionRejected, type AssertionVerifier, type VerifiedAssertion } from '../assertions.js';
 import type { AuthenticatedClient } from '../client-auth.js';
@@ -59,6 +60,7 @@ export class TokenExchangeGrant implements GrantHandler {
     private readonly applications: Applications,
     private readonly resources: Resources,
     private readonly issuance: Issuance,
+    private readonly release: SecretRelease,
     private readonly clock: Clock,
     private readonly issuer: () => string,
   ) {
@@ -79,7 +81,9 @@ export class TokenExchangeGrant implements GrantHandler {
     // §2.1: actor_token_type is REQUIRED when actor_token is present and MUST NOT be included otherwise.
     if ((actorToken === undefined) !== (actorTokenType === undefined)) throw new InvalidRequest('actor_token and actor_token_type go together: send both or neither');
     const requested = params.get('requested_token_type');
-    if (requested !== undefined && requested !== TOKEN_TYPES.accessToken) throw new InvalidRequest('only access tokens can be requested (requested_token_type)');
+    if (requested !== undefined && requested !== TOKEN_TYPES.accessToken && requested !== TOKEN_TYPES.staticSecret) {
+      throw new InvalidRequest('only access tokens (or a vaulted resource\'s static secret) can be requested (requested_token_type)');
+    }
 
     const resolver = this.subjects.get(subjectTokenType);
     if (!resolver) {
@@ -95,8 +99,26 @@ export class TokenExchangeGrant implements GrantHandler {
       const target = this.target(requester.app, params);
       const background = subject.impersonation ? this.backgroundGrant(subject.impersonation, target) : null;
       const scopes = this.scopes(requester.app, subject, target, params.get('scope'), background);
-      const now = epochSeconds(this.clock);
       const impersonation = subject.impersonation;
+      const auditDetail = {
+        ...chain, actors: [requester.app.clientId, ...chain.actors], subject_token_type: subjectTokenType, actor_token_type: actor?.tokenType ?? null,
+        ...(background ? { impersonation: true, background_grant: background.consentId } : {}),
+      };
+      const auditReason = background ? 'impersonation: token exchange with a substitute-user subject token, under the user\'s background-access grant' : undefined;
+      const redeem = (): void => {
+        // Inside the issuing write: a grant withdrawn since it was looked up issues nothing.
+        if (background && !impersonation!.stillGranted(background)) throw noBackgroundAccess('background-access grant withdrawn meanwhile');
+        actor?.consume?.();
+      };
+      const issuedType = target.credentialType === 'vaulted' ? TOKEN_TYPES.staticSecret : TOKEN_TYPES.accessToken;
+      // §2.2.1: the server issues the type it can; asking for the other one is a request it cannot honour.
+      if (requested !== undefined && requested !== issuedType) throw new InvalidRequest(`this target's credential is ${issuedType} (requested_token_type)`);
+      if (target.credentialType === 'vaulted') {
+        // A static secret (issue 5 item 3): the chain's rules above all applied, but there is no token to
+        // record, no `act` to carry and no parent to revoke it with; rotating the secret is what ends it.
+        return await this.release.release({ app: requester.app, subject: subject.sub, resource: target, grantType: this.grantType, trustLevel: requester.trustLevel, scopes, auditDetail, auditReason, redeem });
+      }
+      const now = epochSeconds(this.clock);
       return await this.issuance.issueAccessToken({
         app: requester.app,
         subject: subject.sub,
@@ -112,16 +134,9 @@ export class TokenExchangeGrant implements GrantHandler {
         // An impersonated token joins its background grant's family: withdrawing the grant revokes it.
         familyId: background?.familyId,
         issuedTokenType: TOKEN_TYPES.accessToken,
-        auditDetail: {
-          ...chain, actors: [requester.app.clientId, ...chain.actors], subject_token_type: subjectTokenType, actor_token_type: actor?.tokenType ?? null,
-          ...(background ? { impersonation: true, background_grant: background.consentId } : {}),
-        },
-        ...(background ? { auditReason: 'impersonation: token exchange with a substitute-user subject token, under the user\'s background-access grant' } : {}),
-        redeem: () => {
-          // Inside the issuing write: a grant withdrawn since it was looked up issues nothing.
-          if (background && !impersonation!.stillGranted(background)) throw noBackgroundAccess('background-access grant withdrawn meanwhile');
-          actor?.consume?.();
-        },
+        auditDetail,
+        ...(auditReason ? { auditReason } : {}),
+        redeem,
       });
     } catch (error) {
       if (error instanceof OAuthError) error.auditDetail = { ...chain, requester: requester.app.clientId, ...error.auditDetail };
@@ -197,7 +212,8 @@ export class TokenExchangeGrant implements GrantHandler {
     if (!resource || !this.applications.hasDependency(requester.clientId, identifier)) {
       throw new InvalidTarget('the resource is unknown or not available to this client', { reason: resource ? 'target is not a dependency of the requester' : 'unknown target' });
     }
-    if (resource.credentialType !== 'token') throw new InvalidTarget('this resource does not issue tokens yet');
+    // Vaulted: the secret is released (above); brokered access is not built yet.
+    if (resource.credentialType === 'brokered') throw new InvalidTarget('this resource does not issue tokens yet');
     return resource;
   }
 
