@@ -2,11 +2,15 @@
 // vault: the secret is sealed on create, replaced by rotation, released to an application that may access
 // the resource (client_credentials, api-key, token exchange, impersonation) with token_type N_A, each
 // release audited, and it appears in no admin response, no audit row and no export.
+import { deletePassword } from '@napi-rs/keyring/keytar.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { probeKeychain } from '../../main/core/vault/keychain.js';
 import { TEST_PASSPHRASE, basicAuth, count, postForm, removeDataDir, startBroker, type TestBroker } from '../support/broker.js';
 import { setupOwner } from '../support/browser.js';
 import { postFormOverSocket } from '../support/local-socket.js';
-import { auditHead, auditSince, expectRefused, snapshot, expectUnchanged } from '../support/refusals.js';
+import { auditHead, auditSince, expectRefused, expectUnchanged, snapshot } from '../support/refusals.js';
 
 const STATIC_SECRET = 'urn:latchkey:params:oauth:token-type:static-secret';
 const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
@@ -194,5 +198,38 @@ describe('vaulted static credentials (admin API, passphrase vault)', () => {
       expectNowhere(text);
     }
     expect((await test.admin('GET', '/audit/verify')).body).toMatchObject({ ok: true });
+  });
+});
+
+const probe = await probeKeychain();
+if (!probe.available) console.warn(`vaulted-credentials keychain tests skipped: no usable OS keychain (${probe.reason}); run them under \`dbus-run-session -- bash scripts/with-keyring.sh\``);
+
+describe('vaulted static credentials (real Secret Service)', () => {
+  let test: TestBroker;
+  let vaultId: string | undefined;
+  const SECRET = 'kc_secret_4e5f6a7b8c9d0e1f2a3b4c5d';
+
+  afterAll(async () => {
+    if (!test) return;
+    await test.close();
+    if (vaultId) await deletePassword('Latchkey', `vault-master-key:${vaultId}`).catch(() => false);
+    removeDataDir(test.dataDir);
+  });
+
+  it.skipIf(!probe.available)('seals the secret under the keychain\'s master key, releases it, and still does after a restart', async () => {
+    test = await startBroker({ vault: 'keychain' });
+    vaultId = (test.broker.db.prepare('SELECT vault_id FROM vault_meta').get() as { vault_id: string }).vault_id;
+    expect(test.broker.vaultStatus()).toMatchObject({ state: 'unlocked', backend: 'keychain' });
+    const created = await test.admin('POST', '/resources', { name: 'Weather', identifier: WEATHER, credential_type: 'vaulted', secret: SECRET });
+    expect(created.status).toBe(201);
+    expect(JSON.stringify(created.body)).not.toContain(SECRET);
+    const app = await test.admin('POST', '/applications', { name: 'Forecaster', identity_type: 'service', resources: [WEATHER] });
+    const release = (t: TestBroker) => postForm(`${t.issuer}/oauth2/token`, { grant_type: 'client_credentials', resource: WEATHER }, { basic: [app.body.client_id, app.body.client_secret] });
+    expect((await release(test)).body).toEqual({ access_token: SECRET, issued_token_type: STATIC_SECRET, token_type: 'N_A' });
+    test.broker.db.pragma('wal_checkpoint(TRUNCATE)');
+    expect(readFileSync(join(test.dataDir, 'latchkey.db')).includes(Buffer.from(SECRET))).toBe(false);
+    test = await test.restart();
+    expect((await release(test)).body.access_token).toBe(SECRET);
+    expect(JSON.stringify(test.broker.db.prepare('SELECT * FROM audit_log').all())).not.toContain(SECRET);
   });
 });
