@@ -26,9 +26,9 @@ export const setupRequest = z.object({ name, email: z.email().max(320) }).strict
 
 /**
  * A static secret for a vaulted resource. Its zod messages name only lengths, never the value.
- * 64 KiB holds a PEM key or a service-account JSON file.
+ * 32 KiB holds a PEM key or a service-account JSON file, and fits the admin API's 64 KiB body once JSON-escaped.
  */
-export const resourceSecret = z.string().min(1, 'the secret is empty').max(65_536, 'the secret is longer than 64 KiB');
+export const resourceSecret = z.string().min(1, 'the secret is empty').max(32_768, 'the secret is longer than 32 KiB');
 
 /** `POST /api/resources/secret` (`latchkey resource secret set`): replaces a vaulted resource's secret. */
 export const setResourceSecretRequest = z.object({ identifier: resourceIdentifier, secret: resourceSecret }).strict();

@@ -23,7 +23,7 @@ export async function readSecretInput(prompt: string, options: { confirm?: boole
 }
 
 /** The most a static secret may be (shared/admin-api.ts `resourceSecret`). */
-const MAX_SECRET_BYTES = 65_536;
+const MAX_SECRET_BYTES = 32_768;
 
 /**
  * A resource's static secret (`--secret-stdin`): all of stdin (a PEM key has several lines) less one
@@ -39,7 +39,7 @@ export async function readSecretFromStdin(prompt: string): Promise<string> {
     let size = 0;
     for await (const chunk of process.stdin) {
       size += (chunk as Buffer).length;
-      if (size > MAX_SECRET_BYTES) throw new CliError('the secret on stdin is longer than 64 KiB');
+      if (size > MAX_SECRET_BYTES) throw new CliError('the secret on stdin is longer than 32 KiB');
       chunks.push(chunk as Buffer);
     }
     secret = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');

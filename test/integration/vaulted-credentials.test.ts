@@ -67,6 +67,8 @@ describe('vaulted static credentials (admin API, passphrase vault)', () => {
     expect(JSON.stringify(misplaced.body)).not.toContain('stray-secret-value-123');
     const empty = await test.admin('POST', '/resources', { name: 'X', identifier: 'https://x.example.test/', credential_type: 'vaulted', secret: '' });
     expect(empty.status).toBe(400);
+    const huge = await test.admin('POST', '/resources', { name: 'X', identifier: 'https://x.example.test/', credential_type: 'vaulted', secret: 'h'.repeat(32_769) });
+    expect(huge).toMatchObject({ status: 400, body: { error_description: 'secret: the secret is longer than 32 KiB' } });
     expectUnchanged(test, before);
   });
 
