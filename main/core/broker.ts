@@ -179,7 +179,7 @@ export class Broker {
       userinfo: new UserInfoEndpoint(this.db, this.keys, this.applications, this.users, this.audit, this.clock, issuer),
       registration: new RegistrationEndpoint(this.applications, this.audit, transaction,
         new TokenBucket(this.clock, registrationLimits.perMinute, registrationLimits.burst), registrationLimits.maxClients),
-      backchannel: new BackchannelAuthenticationEndpoint(clients, this.applications, this.resources, this.users, this.approvals, this.audit),
+      backchannel: new BackchannelAuthenticationEndpoint(clients, this.applications, this.resources, this.users, this.approvals, this.consents, this.audit),
       sessions: this.sessions,
       keys: this.keys,
       audit: this.audit,

@@ -140,6 +140,43 @@ describe('CIBA: approvals for agents without a browser', () => {
     expect((await poll(agent, authReqId)).status).toBe(200);
   });
 
+  it('the live feed (server-sent events, admin only) announces a new approval', async () => {
+    expect((await fetch(`${test.issuer}/api/approvals/events`)).status).toBe(401);
+    const controller = new AbortController();
+    const feed = await fetch(`${test.issuer}/api/approvals/events`, { headers: { authorization: `Bearer ${test.broker.adminToken}` }, signal: controller.signal });
+    expect(feed.status).toBe(200);
+    expect(feed.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const reader = feed.body!.getReader();
+    const decoder = new TextDecoder();
+    let received = '';
+    const { authReqId, approvalId } = await asked(agent, { binding_message: 'job "42" <notes>' });
+    while (!/event: approval\ndata: .*\n\n/.test(received)) received += decoder.decode((await reader.read()).value, { stream: true });
+    const data = JSON.parse(/event: approval\ndata: (.*)\n\n/.exec(received)![1]!);
+    expect(data).toMatchObject({ id: approvalId, client_id: agent.clientId, application: 'Night agent', user_id: userId, scopes: ['notes:read'], binding_message: 'job "42" <notes>' });
+    // The secret the agent holds is never announced.
+    expect(received).not.toContain(authReqId);
+    controller.abort();
+  });
+
+  it('an approval remembered for a while answers the same request at once, until the time runs out', async () => {
+    const first = await asked(agent);
+    expect((await test.admin('POST', `/approvals/${first.approvalId}/approve`, { remember_seconds: 600 })).status).toBe(200);
+    expect((await test.admin('POST', `/approvals/${first.approvalId}/approve`, { remember_seconds: 600 })).status).toBe(409);
+    const consents = (await test.admin('GET', `/consents?client_id=${agent.clientId}`)).body;
+    expect(consents).toEqual(expect.arrayContaining([expect.objectContaining({ scopes: ['notes:read'], remembered: true, remembered_until: expect.any(String) })]));
+
+    const again = await asked(agent);
+    expect((await test.admin('GET', '/approvals')).body.map((entry: { id: string }) => entry.id)).not.toContain(again.approvalId);
+    const tokens = await poll(agent, again.authReqId);
+    expect(tokens.status, tokens.text).toBe(200);
+    expect(auditSince(test, 0).some((row) => row.event === 'approval.approved' && row.reason === 'remembered approval')).toBe(true);
+
+    clock.advance(601_000);
+    const later = await asked(agent);
+    expect((await poll(agent, later.authReqId)).body.error).toBe('authorization_pending');
+    expect((await test.admin('POST', `/approvals/${later.approvalId}/approve`, { remember_seconds: 0 })).status).toBe(400);
+  });
+
   it('an unknown user is unknown_user_id (CIBA §13), and nothing is queued', async () => {
     await expectRefused(test, () => ask(agent, { login_hint: 'nobody@example.com' }), { status: 400, error: 'unknown_user_id', secrets: [agent.clientSecret] });
   });
@@ -149,6 +186,7 @@ describe('CIBA: approvals for agents without a browser', () => {
     await expectRefused(test, () => ask(agent, { scope: 'notes:write' }), { status: 400, error: 'invalid_scope' });
     await expectRefused(test, () => ask(agent, { binding_message: 'x'.repeat(101) }), { status: 400, error: 'invalid_binding_message' });
     await expectRefused(test, () => ask(agent, { binding_message: 'approve \u001b[2Jnow' }), { status: 400, error: 'invalid_binding_message' });
+    await expectRefused(test, () => ask(agent, { binding_message: 'one\u2028two' }), { status: 400, error: 'invalid_binding_message' });
     await expectRefused(test, () => ask(agent, { login_hint: '' , requested_expiry: '0' }), { status: 400, error: 'invalid_request' });
     await expectRefused(test, () => ask(agent, { client_notification_token: 'abc' }), { status: 400, error: 'invalid_request' });
     await expectRefused(test, () => ask({ ...agent, clientSecret: 'wrong' }), { status: 401, error: 'invalid_client' });

@@ -1,11 +1,12 @@
 import type { ServerResponse } from 'node:http';
+import type { ApprovalView } from '../../../shared/admin-api.js';
 import type { ApprovalPrompt, Prompter } from '../consent/prompter.js';
 
 /** Under the idle timeouts of both listeners (30 s on TCP, 10 s on the local socket). */
 const HEARTBEAT_MS = 5_000;
 
 /** What the admin API and its live feed say about an approval (no secret: the auth_req_id is never kept). */
-export function approvalView(prompt: ApprovalPrompt): Record<string, unknown> {
+export function approvalView(prompt: ApprovalPrompt): ApprovalView {
   return {
     id: prompt.id,
     client_id: prompt.clientId,

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { auditQuery, consentQuery, loginLinkRequest, unlockVaultRequest } from '../../../shared/admin-api.js';
+import { approveRequest, auditQuery, consentQuery, loginLinkRequest, unlockVaultRequest } from '../../../shared/admin-api.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { formatAuditRecord, AUDIT_CSV_COLUMNS } from '../audit/audit-log.js';
 import { secretMatches } from '../directory/credentials.js';
@@ -196,7 +196,11 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
       deps.approvalFeed.open(reply.raw);
     });
     const answered = (approval: Approval) => ({ ...approvalView(deps.approvals.prompt(approval)), status: approval.status, consent_id: approval.consentId });
-    api.post('/approvals/:id/approve', async (request, reply) => sendJson(reply, answered(deps.approvals.approve((request.params as { id: string }).id))));
+    api.post('/approvals/:id/approve', async (request, reply) => {
+      const parsed = approveRequest.safeParse(request.body ?? {});
+      if (!parsed.success) throw DirectoryError.fromZod(parsed.error);
+      return sendJson(reply, answered(deps.approvals.approve((request.params as { id: string }).id, { rememberSeconds: parsed.data.remember_seconds })));
+    });
     api.post('/approvals/:id/deny', async (request, reply) => sendJson(reply, answered(deps.approvals.deny((request.params as { id: string }).id))));
 
     api.get('/keys', async (_request, reply) => sendJson(reply, deps.listKeys()));

@@ -6,7 +6,7 @@ import { DirectoryError } from '../directory/errors.js';
 import type { User } from '../directory/users.js';
 import type { Logger } from '../logger.js';
 import type { Db } from '../store/database.js';
-import type { Consents } from './consents.js';
+import type { Consent, Consents } from './consents.js';
 import { parseDownstream, serializeDownstream, type DownstreamHop } from './downstream.js';
 import type { ApprovalPrompt, Prompter } from './prompter.js';
 
@@ -17,6 +17,8 @@ export const SLOW_DOWN_STEP_SECONDS = 5;
 /** How long an approval waits for the user unless the client asks for less (requested_expiry). */
 export const DEFAULT_APPROVAL_LIFETIME_SECONDS = 300;
 export const MAX_APPROVAL_LIFETIME_SECONDS = 1800;
+/** The longest an approval may be remembered for: thirty days. */
+export const MAX_REMEMBER_SECONDS = 30 * 86_400;
 
 export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'redeemed';
 
@@ -79,6 +81,8 @@ export interface NewApproval {
   downstream: readonly DownstreamHop[];
   bindingMessage: string | null;
   lifetimeSeconds: number;
+  /** A remembered approval covering the request: it is approved at once, and nobody is asked. */
+  remembered: Consent | null;
 }
 
 /**
@@ -105,7 +109,10 @@ export class Approvals {
     return () => this.prompters.delete(prompter);
   }
 
-  /** Stores a request, audited, then tells the prompters. Returns the secret `auth_req_id` (never stored). */
+  /**
+   * Stores a request, audited, then tells the prompters; one a remembered approval covers is approved at
+   * once instead. Returns the secret `auth_req_id` (never stored).
+   */
   create(request: NewApproval): { approval: Approval; authReqId: string } {
     const authReqId = randomSecret();
     const id = newId('apr');
@@ -118,8 +125,14 @@ export class Approvals {
         serializeDownstream(request.downstream), request.bindingMessage, DEFAULT_POLL_INTERVAL_SECONDS, now, now + request.lifetimeSeconds * 1000);
       this.audit.append({ event: 'approval.requested', decision: 'info', clientId: request.app.clientId, subject: request.user.id, reason: 'backchannel authentication request',
         detail: { approval_id: id, scopes: request.scopes, resources: request.resources, expires_in: request.lifetimeSeconds } });
+      if (request.remembered) {
+        this.decide(this.get(id)!, 'approved', request.remembered.id);
+        this.audit.append({ event: 'approval.approved', decision: 'allow', clientId: request.app.clientId, subject: request.user.id, reason: 'remembered approval',
+          detail: { approval_id: id, consent_id: request.remembered.id, scopes: request.scopes, resources: request.resources } });
+      }
       return this.get(id)!;
     }).immediate();
+    if (approval.status !== 'pending') return { approval, authReqId };
     const prompt = this.prompt(approval);
     for (const prompter of this.prompters) {
       try {
@@ -151,15 +164,22 @@ export class Approvals {
 
   /**
    * The user allows: a consent is recorded for what the request asked (with the downstream tree it covered),
-   * and the request becomes redeemable. Only a pending, unexpired request can be answered.
+   * and the request becomes redeemable. Only a pending, unexpired request can be answered. With
+   * `rememberSeconds`, the same request is approved without asking until then.
    */
-  approve(id: string): Approval {
+  approve(id: string, options: { rememberSeconds?: number | undefined } = {}): Approval {
+    const remember = options.rememberSeconds;
+    if (remember !== undefined && (!Number.isSafeInteger(remember) || remember < 1 || remember > MAX_REMEMBER_SECONDS)) {
+      throw new DirectoryError(`remember_seconds must be a whole number from 1 to ${MAX_REMEMBER_SECONDS}`);
+    }
     return this.db.transaction(() => {
       const approval = this.answerable(id);
-      const consent = this.consents.record(approval.userId, approval.clientId, approval.resources, approval.scopes, false, approval.downstream);
+      const rememberedUntil = remember === undefined ? null : this.clock.now() + remember * 1000;
+      const consent = this.consents.record(approval.userId, approval.clientId, approval.resources, approval.scopes, remember !== undefined, approval.downstream, rememberedUntil);
       this.decide(approval, 'approved', consent.id);
       this.audit.append({ event: 'approval.approved', decision: 'allow', clientId: approval.clientId, subject: approval.userId, reason: 'the user approved a backchannel request',
-        detail: { approval_id: id, consent_id: consent.id, scopes: approval.scopes, resources: approval.resources } });
+        detail: { approval_id: id, consent_id: consent.id, scopes: approval.scopes, resources: approval.resources,
+          ...(rememberedUntil !== null ? { remembered_until: new Date(rememberedUntil).toISOString() } : {}) } });
       return this.get(id)!;
     }).immediate();
   }

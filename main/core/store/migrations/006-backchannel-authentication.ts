@@ -4,7 +4,8 @@
  * client that asked: stored only as its SHA-256 hash. The row moves pending → approved | denied, and an
  * approved one → redeemed when its tokens are issued (single use). `interval` grows by 5 s each time the
  * client polls too fast (CIBA §11, slow_down). `downstream` is the tree the approval covers (issue 4 item 1),
- * fixed when the request was made, as on the consent page.
+ * fixed when the request was made, as on the consent page. `consents.remembered_until`: an
+ * approval the user chose to remember for a while.
  */
 export const m006 = /* sql */ `
 CREATE TABLE backchannel_requests (
@@ -25,4 +26,8 @@ CREATE TABLE backchannel_requests (
   consent_id       TEXT REFERENCES consents (id) ON DELETE CASCADE
 ) STRICT;
 CREATE INDEX backchannel_requests_pending ON backchannel_requests (status, expires_at);
+
+-- An approval remembered for a chosen time: until then it answers the same request without asking again.
+-- NULL with remembered = 1 is remembered until withdrawn (the consent page's "remember").
+ALTER TABLE consents ADD COLUMN remembered_until INTEGER;
 `;

@@ -2,6 +2,7 @@ import { GRANT_TYPES } from '../../../../shared/domain.js';
 import type { AuditLog } from '../../audit/audit-log.js';
 import { DEFAULT_APPROVAL_LIFETIME_SECONDS, MAX_APPROVAL_LIFETIME_SECONDS, type Approvals } from '../../consent/approvals.js';
 import { downstreamTree } from '../../consent/downstream.js';
+import type { Consents } from '../../consent/consents.js';
 import type { Applications } from '../../directory/applications.js';
 import type { Resources } from '../../directory/resources.js';
 import type { Users } from '../../directory/users.js';
@@ -43,6 +44,7 @@ export class BackchannelAuthenticationEndpoint {
     private readonly resources: Resources,
     private readonly users: Users,
     private readonly approvals: Approvals,
+    private readonly consents: Consents,
     private readonly audit: AuditLog,
   ) {}
 
@@ -68,8 +70,9 @@ export class BackchannelAuthenticationEndpoint {
       const scopes = resolveScopes(app, resources, params.get('scope'), fail);
       const bindingMessage = params.get('binding_message') ?? null;
       if (bindingMessage !== null) {
-        // CIBA §13: invalid_binding_message. Shown in terminals and windows: no control or invisible formatting characters.
-        if (bindingMessage.length === 0 || bindingMessage.length > BINDING_MESSAGE_MAX_LENGTH || /[\p{Cc}\p{Cf}]/u.test(bindingMessage)) {
+        // CIBA §13: invalid_binding_message. Shown in terminals and windows as one line: no control or invisible
+        // formatting characters, no line or paragraph separators.
+        if (bindingMessage.length === 0 || bindingMessage.length > BINDING_MESSAGE_MAX_LENGTH || /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u.test(bindingMessage)) {
           throw new OAuthError('invalid_binding_message', 400, `binding_message must be 1 to ${BINDING_MESSAGE_MAX_LENGTH} characters of plain text`);
         }
       }
@@ -80,10 +83,11 @@ export class BackchannelAuthenticationEndpoint {
       const user = hint.length <= 320 ? this.users.findByIdentifier(hint) : null;
       if (!user?.enabled) throw new OAuthError('unknown_user_id', 400, 'the login_hint does not name a user of this broker', { reason: user ? 'user disabled' : 'unknown user' });
 
-      const downstream = downstreamTree(resources.map((resource) => resource.identifier), app.maxDelegationDepth, this.applications, this.resources);
-      const { approval, authReqId } = this.approvals.create({
-        app, user, scopes, resources: resources.map((resource) => resource.identifier), downstream, bindingMessage, lifetimeSeconds,
-      });
+      const identifiers = resources.map((resource) => resource.identifier);
+      const downstream = downstreamTree(identifiers, app.maxDelegationDepth, this.applications, this.resources);
+      // An approval the user chose to remember (for a while) answers at once; the client's first poll gets the tokens.
+      const remembered = this.consents.findRemembered(user.id, app.clientId, identifiers, scopes, downstream);
+      const { approval, authReqId } = this.approvals.create({ app, user, scopes, resources: identifiers, downstream, bindingMessage, lifetimeSeconds, remembered });
       return { auth_req_id: authReqId, expires_in: lifetimeSeconds, interval: approval.intervalSeconds };
     } catch (error) {
       if (error instanceof OAuthError) this.recordRefusal(error, params, client);
