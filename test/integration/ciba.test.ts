@@ -4,6 +4,7 @@
 // refusal (nothing issued, audited).
 import { decodeJwt } from 'jose';
 import * as oauth from 'oauth4webapi';
+import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { count, postForm, removeDataDir, startBroker, type HttpResult, type TestBroker } from '../support/broker.js';
 import { setupOwner, TestClock } from '../support/browser.js';
@@ -105,6 +106,16 @@ describe('CIBA: approvals for agents without a browser', () => {
     expect(audit.map((row) => row.event)).toEqual(expect.arrayContaining(['approval.requested', 'approval.approved']));
   });
 
+  it('openid-client initiates and polls on its own schedule while the user approves', async () => {
+    const config = await client.discovery(new URL(test.issuer), agent.clientId, agent.clientSecret, client.ClientSecretBasic(), { execute: [client.allowInsecureRequests] });
+    const started = await client.initiateBackchannelAuthentication(config, { login_hint: userId, scope: 'notes:read', resource: NOTES });
+    const polling = client.pollBackchannelAuthenticationGrant(config, started);
+    const [waiting] = (await test.admin('GET', '/approvals')).body.filter((entry: { client_id: string }) => entry.client_id === agent.clientId);
+    expect((await test.admin('POST', `/approvals/${waiting.id}/approve`)).status).toBe(200);
+    const tokens = await polling;
+    expect(decodeJwt(tokens.access_token)).toMatchObject({ sub: userId, aud: NOTES, scope: 'notes:read', grant_type: CIBA });
+  }, 20_000);
+
   it('a denied request answers access_denied, and nothing is issued', async () => {
     const { authReqId, approvalId } = await asked(agent);
     expect((await test.admin('POST', `/approvals/${approvalId}/deny`)).body).toMatchObject({ status: 'denied' });
@@ -175,6 +186,34 @@ describe('CIBA: approvals for agents without a browser', () => {
     const later = await asked(agent);
     expect((await poll(agent, later.authReqId)).body.error).toBe('authorization_pending');
     expect((await test.admin('POST', `/approvals/${later.approvalId}/approve`, { remember_seconds: 0 })).status).toBe(400);
+  });
+
+  it('a chain hop the approval did not cover points the agent at CIBA; approving again covers it', async () => {
+    const LEDGER = 'https://ledger.example.test/';
+    const MCP = 'https://x.example.test/mcp';
+    await test.admin('POST', '/resources', { name: 'Ledger', identifier: LEDGER, scopes: ['ledger:read'] });
+    const x = await test.admin('POST', '/applications', { name: 'Xray', grant_types: ['token-exchange'], resources: [LEDGER] });
+    const X = { clientId: x.body.client_id, clientSecret: x.body.client_secret };
+    await test.admin('POST', '/resources', { name: 'Xray MCP', identifier: MCP, scopes: ['x:use'], served_by: X.clientId });
+    const root = await app('Chain agent', { resources: [MCP], scopes: ['x:use'] });
+    // Xray is disabled when the user approves, so the approval covers no hop for it.
+    await test.admin('POST', `/applications/${X.clientId}/disable`);
+    const userToken = async () => {
+      const { authReqId, approvalId } = await asked(root, { resource: MCP, scope: 'x:use' });
+      await test.admin('POST', `/approvals/${approvalId}/approve`);
+      return (await poll(root, authReqId)).body.access_token as string;
+    };
+    const before = await userToken();
+    await test.admin('POST', `/applications/${X.clientId}/enable`);
+    const exchange = (token: string) => postForm(`${test.issuer}/oauth2/token`, { grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', subject_token: token,
+      subject_token_type: 'urn:ietf:params:oauth:token-type:access_token', resource: LEDGER }, { basic: [X.clientId, X.clientSecret] });
+    const refused = await expectRefused(test, () => exchange(before), { status: 400, error: 'interaction_required' });
+    expect(refused.body.error_description).toMatch(/Chain agent can ask the user for it without a browser .*\/oauth2\/bc-authorize/);
+
+    const after = await userToken();
+    const exchanged = await exchange(after);
+    expect(exchanged.status, exchanged.text).toBe(200);
+    expect(decodeJwt(exchanged.body.access_token)).toMatchObject({ aud: LEDGER, scope: 'ledger:read', delegation_depth: 1 });
   });
 
   it('an unknown user is unknown_user_id (CIBA §13), and nothing is queued', async () => {
