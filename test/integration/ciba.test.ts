@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { count, postForm, removeDataDir, startBroker, type HttpResult, type TestBroker } from '../support/broker.js';
 import { setupOwner, TestClock } from '../support/browser.js';
 import { auditHead, auditSince, expectRefused } from '../support/refusals.js';
+import type { ApprovalPrompt } from '../../main/core/consent/prompter.js';
 
 const CIBA = 'urn:openid:params:grant-type:ciba';
 const NOTES = 'https://notes.example.test/api';
@@ -214,6 +215,27 @@ describe('CIBA: approvals for agents without a browser', () => {
     const exchanged = await exchange(after);
     expect(exchanged.status, exchanged.text).toBe(200);
     expect(decodeJwt(exchanged.body.access_token)).toMatchObject({ aud: LEDGER, scope: 'ledger:read', delegation_depth: 1 });
+  });
+
+  it('a shell\'s Prompter hears of each new approval; one that throws does not fail the request', async () => {
+    const heard: ApprovalPrompt[] = [];
+    const shell = await startBroker({ prompter: { approvalRequested: (prompt) => { heard.push(prompt); throw new Error('the window could not open'); } } });
+    try {
+      await setupOwner(shell);
+      await shell.admin('POST', '/resources', { name: 'Notes', identifier: NOTES, scopes: ['notes:read'] });
+      const created = (await shell.admin('POST', '/applications', { name: 'Shell agent', grant_types: ['ciba'], resources: [NOTES] })).body;
+      const response = await postForm(`${shell.issuer}/oauth2/bc-authorize`, { login_hint: 'ADA@example.com', resource: NOTES, binding_message: 'hello' },
+        { basic: [created.client_id, created.client_secret] });
+      expect(response.status, response.text).toBe(200);
+      expect(heard).toEqual([expect.objectContaining({ clientId: created.client_id, applicationName: 'Shell agent', resources: [NOTES], scopes: ['notes:read'], bindingMessage: 'hello' })]);
+      expect(JSON.stringify(heard)).not.toContain(response.body.auth_req_id);
+      // An application disabled meanwhile gets nothing, whatever the user answers.
+      await shell.admin('POST', `/applications/${created.client_id}/disable`);
+      expect((await shell.admin('POST', `/approvals/${heard[0]!.id}/approve`)).status).toBe(409);
+    } finally {
+      await shell.close();
+      removeDataDir(shell.dataDir);
+    }
   });
 
   it('an unknown user is unknown_user_id (CIBA §13), and nothing is queued', async () => {

@@ -232,6 +232,8 @@ export class Approvals {
     if (!approval) throw new DirectoryError('unknown approval', 404);
     if (approval.status !== 'pending') throw new DirectoryError(`the approval was already answered (${approval.status})`, 409);
     if (approval.expiresAt <= this.clock.now()) throw new DirectoryError('the approval has expired', 409);
+    // What was disabled since the request was made gets nothing, whatever the answer.
+    if (!this.applications.get(approval.clientId)?.enabled) throw new DirectoryError('the application that asked is disabled', 409);
     return approval;
   }
 
