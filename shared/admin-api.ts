@@ -134,6 +134,26 @@ export interface VaultStatus {
 }
 
 /** A consent: what an application may do for a user (issue 3 item 9). */
+/** An agent waiting for the user's approval (CIBA); what GET /api/approvals lists and the live feed announces. */
+export interface ApprovalView {
+  id: string;
+  client_id: string;
+  application: string;
+  user_id: string;
+  resources: string[];
+  scopes: string[];
+  /** Set by the agent: show it escaped, as text. */
+  binding_message: string | null;
+  created_at: string;
+  expires_at: string;
+}
+
+/** POST /api/approvals/:id/approve: optionally remember the approval for a while (seconds). */
+export const approveRequest = z.object({
+  remember_seconds: z.number().int().min(1).max(30 * 86_400).optional(),
+}).strict();
+export type ApproveRequest = z.infer<typeof approveRequest>;
+
 export interface ConsentView {
   id: string;
   user_id: string;
@@ -144,6 +164,8 @@ export interface ConsentView {
   resources: string[];
   scopes: string[];
   remembered: boolean;
+  /** When a remembered approval stops being remembered; null: until withdrawn. */
+  remembered_until: string | null;
   /** A background-access grant: the application may act for the user without them (impersonation). */
   background: boolean;
   created_at: string;

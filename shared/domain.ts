@@ -19,6 +19,8 @@ export const GRANT_TYPES = {
   tokenExchange: 'urn:ietf:params:oauth:grant-type:token-exchange',
   jwtBearer: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
   apiKey: 'urn:latchkey:params:oauth:grant-type:api-key',
+  /** OpenID CIBA (Core 1.0 §10.1), poll mode: an agent without a browser waits for the user's approval. */
+  ciba: 'urn:openid:params:grant-type:ciba',
 } as const;
 export type GrantType = (typeof GRANT_TYPES)[keyof typeof GRANT_TYPES];
 
@@ -30,6 +32,7 @@ export const SUPPORTED_GRANT_TYPES: readonly GrantType[] = [
   GRANT_TYPES.tokenExchange,
   GRANT_TYPES.jwtBearer,
   GRANT_TYPES.apiKey,
+  GRANT_TYPES.ciba,
 ];
 
 /** Short names accepted wherever a grant type is named (CLI flags, the token endpoint for api_key). */
@@ -40,6 +43,7 @@ export const GRANT_TYPE_ALIASES: Readonly<Record<string, GrantType>> = {
   'jwt-bearer': GRANT_TYPES.jwtBearer,
   token_exchange: GRANT_TYPES.tokenExchange,
   'token-exchange': GRANT_TYPES.tokenExchange,
+  ciba: GRANT_TYPES.ciba,
 };
 
 /**

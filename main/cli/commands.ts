@@ -1,5 +1,5 @@
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
-import type { ApplicationView, ApiKeyView, ConsentView, ResourceView, VaultStatus } from '../../shared/admin-api.js';
+import type { ApplicationView, ApiKeyView, ApprovalView, ConsentView, ResourceView, VaultStatus } from '../../shared/admin-api.js';
 import type { AdminClient } from './admin-client.js';
 import { CliError } from './cli-error.js';
 import { readSecretFromStdin, readSecretInput } from './prompt.js';
@@ -213,6 +213,31 @@ export const ADMIN_COMMANDS: Record<string, AdminCommand> = {
     positionals: 1,
     run: (client, _values, positionals) => client().request('POST', `/api-keys/${encodeURIComponent(positional(positionals, 'KEY_ID'))}/revoke`),
     human: (result) => `API key revoked: ${(result as { id: string }).id}`,
+  },
+  'approvals list': {
+    usage: 'latchkey approvals list [--json]   agents waiting for your approval (CIBA)',
+    options: { json },
+    run: (client) => client().request('GET', '/approvals'),
+    human: (result) => (result as ApprovalView[]).map((a) =>
+      `${a.id}\t${a.application} (${a.client_id})\t${a.resources.join(' ') || '-'}\t${a.scopes.join(' ') || '-'}\t${a.binding_message === null ? '-' : JSON.stringify(a.binding_message)}\tuntil ${a.expires_at}`).join('\n') || 'No approvals waiting.',
+  },
+  'approvals approve': {
+    usage: 'latchkey approvals approve APPROVAL_ID [--remember SECONDS] [--json]   let the agent have what it asked for (--remember: the same request is approved without asking for that long)',
+    options: { remember: str, json },
+    positionals: 1,
+    run: (client, values, positionals) => {
+      const remember = integer(values, 'remember');
+      return client().request('POST', `/approvals/${encodeURIComponent(positional(positionals, 'APPROVAL_ID'))}/approve`, remember === undefined ? {} : { remember_seconds: remember });
+    },
+    fields: { remember_seconds: 'remember' },
+    human: (result) => { const r = result as ApprovalView & { consent_id: string }; return `Approved: ${r.id} (${r.application}); consent ${r.consent_id}`; },
+  },
+  'approvals deny': {
+    usage: 'latchkey approvals deny APPROVAL_ID [--json]',
+    options: { json },
+    positionals: 1,
+    run: (client, _values, positionals) => client().request('POST', `/approvals/${encodeURIComponent(positional(positionals, 'APPROVAL_ID'))}/deny`),
+    human: (result) => `Denied: ${(result as ApprovalView).id} (${(result as ApprovalView).application})`,
   },
   'login-url': {
     usage: 'latchkey login-url [--next /oauth2/authorize?…] [--json]   one-time link to a UI session (single use, expires in minutes)',

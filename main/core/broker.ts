@@ -23,6 +23,12 @@ import { deleteApplication } from './directory/application-deletion.js';
 import { TokenBucket } from './transport/token-bucket.js';
 import { AuthorizationCodeGrant } from './sts/grants/authorization-code.js';
 import { RefreshTokenGrant } from './sts/grants/refresh-token.js';
+import { UserTokens } from './sts/grants/user-tokens.js';
+import { CibaGrant } from './sts/grants/ciba.js';
+import { BackchannelAuthenticationEndpoint } from './sts/endpoints/backchannel-authentication.js';
+import { Approvals } from './consent/approvals.js';
+import type { Prompter } from './consent/prompter.js';
+import { ApprovalFeed } from './admin/approval-feed.js';
 import { Consents, withdrawConsent } from './consent/consents.js';
 import { grantBackgroundAccess } from './consent/background-access.js';
 import { UiSessions } from './consent/ui-sessions.js';
@@ -67,6 +73,8 @@ export interface BrokerOptions {
   registrationLimits?: Partial<RegistrationLimits> | undefined;
   /** Connection cap and timeouts of the local socket; tests lower them. */
   localSocketLimits?: Partial<LocalSocketLimits> | undefined;
+  /** The shell's way of asking the user about an approval (a native window); the admin API's feed is always there. */
+  prompter?: Prompter | undefined;
 }
 
 /**
@@ -89,6 +97,8 @@ export class Broker {
   readonly families: TokenFamilies;
   readonly chains: TokenChains;
   readonly codes: AuthorizationCodes;
+  /** The approval queue of backchannel authentication (CIBA); its prompters ask the user. */
+  readonly approvals: Approvals;
   /** The admin credential of this run; written to the data dir by the shell, never logged. */
   readonly adminToken: string;
 
@@ -99,6 +109,7 @@ export class Broker {
   private readonly replay: ReplayGuard;
   private readonly authorization: AuthorizationEndpoint;
   private readonly groupCommit: GroupCommit;
+  private readonly approvalFeed = new ApprovalFeed();
   private sweeper: NodeJS.Timeout | undefined;
   private keyProblem: string | null = null;
   /** The vault being opened, from the constructor on; `open()` awaits it. */
@@ -125,6 +136,9 @@ export class Broker {
     this.chains = new TokenChains(this.db);
     this.families = new TokenFamilies(this.db, this.clock, this.chains);
     this.codes = new AuthorizationCodes(this.db, this.clock);
+    this.approvals = new Approvals(this.db, this.clock, this.applications, this.consents, this.audit, this.log);
+    this.approvals.addPrompter(this.approvalFeed);
+    if (options.prompter) this.approvals.addPrompter(options.prompter);
     this.adminToken = randomSecret();
     // The keychain (D-Bus) and scrypt answer on worker threads: ask them now, and build the HTTP app
     // below while they work. Nothing below touches the vault; `open()` awaits this and handles a failure.
@@ -137,11 +151,13 @@ export class Broker {
     const clients = new ClientAuthenticator(this.applications, assertions, () => this.issuerUrls.assertionAudiences);
     const issuance = new Issuance(this.db, this.groupCommit, this.keys, this.audit, this.clock, issuer);
     const release = new SecretRelease(this.groupCommit, new ResourceSecrets(this.db, this.vault), this.audit);
+    const userTokens = new UserTokens(this.families, this.resources, this.keys, issuance, this.clock, issuer);
     const token = new TokenEndpoint([
       new ClientCredentialsGrant(this.applications, this.resources, issuance, release),
       new ApiKeyGrant(this.apiKeys, this.applications, this.resources, issuance, release),
       new JwtBearerGrant(assertions, () => this.issuerUrls.assertionAudiences, this.applications, this.resources, issuance, release),
-      new AuthorizationCodeGrant(this.codes, this.families, this.consents, this.users, this.resources, this.keys, issuance, this.audit, transaction, this.clock, issuer),
+      new AuthorizationCodeGrant(this.codes, userTokens, this.families, this.consents, this.users, this.audit, transaction, this.clock),
+      new CibaGrant(this.approvals, userTokens, this.consents, this.users, this.clock),
       new RefreshTokenGrant(this.families, this.consents, this.users, this.resources, this.keys, issuance, this.audit, transaction, this.clock, issuer),
       new TokenExchangeGrant(
         [
@@ -166,6 +182,7 @@ export class Broker {
       userinfo: new UserInfoEndpoint(this.db, this.keys, this.applications, this.users, this.audit, this.clock, issuer),
       registration: new RegistrationEndpoint(this.applications, this.audit, transaction,
         new TokenBucket(this.clock, registrationLimits.perMinute, registrationLimits.burst), registrationLimits.maxClients),
+      backchannel: new BackchannelAuthenticationEndpoint(clients, this.applications, this.resources, this.users, this.approvals, this.consents, this.audit),
       sessions: this.sessions,
       keys: this.keys,
       audit: this.audit,
@@ -184,6 +201,8 @@ export class Broker {
       audit: this.audit,
       sessions: this.sessions,
       consents: this.consents,
+      approvals: this.approvals,
+      approvalFeed: this.approvalFeed,
       grantBackgroundAccess: (request) => transaction(() => grantBackgroundAccess(this, request)),
       withdrawConsent: (id, why) => transaction(() => withdrawConsent(this.consents, this.families, this.audit, id, why)),
       deleteApplication: (clientId) => transaction(() => deleteApplication(this, clientId)),
@@ -252,6 +271,7 @@ export class Broker {
 
   async close(): Promise<void> {
     clearInterval(this.sweeper);
+    this.approvalFeed.close();
     await this.localSocket?.close();
     this.localSocket = undefined;
     await this.http.close();
@@ -341,6 +361,7 @@ export class Broker {
       this.codes.sweep();
       this.families.sweep();
       this.authorization.sweep();
+      this.approvals.sweep();
     } catch (error) {
       this.log.warn(`sweep failed: ${(error as Error).message}`);
     }

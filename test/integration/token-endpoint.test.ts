@@ -278,6 +278,7 @@ describe('discovery and JWKS', () => {
       });
       expect([...(metadata.grant_types_supported as string[])].sort()).toEqual([
         'authorization_code', 'client_credentials', 'refresh_token', 'urn:ietf:params:oauth:grant-type:jwt-bearer', 'urn:ietf:params:oauth:grant-type:token-exchange', 'urn:latchkey:params:oauth:grant-type:api-key',
+        'urn:openid:params:grant-type:ciba',
       ]);
       expect(metadata.grant_types_supported).not.toContain('password');
       expect(metadata.grant_types_supported).not.toContain('implicit');

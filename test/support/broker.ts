@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Broker } from '../../main/core/broker.js';
 import type { Clock } from '../../main/core/clock.js';
+import type { Prompter } from '../../main/core/consent/prompter.js';
 import { silentLogger } from '../../main/core/logger.js';
 import type { RegistrationLimits } from '../../main/core/sts/endpoints/registration.js';
 import type { LocalSocketLimits } from '../../main/core/transport/local-socket.js';
@@ -38,6 +39,8 @@ export interface StartOptions {
   /** Also serve the local socket: true for the default path (DATA_DIR/run/latchkey.sock), or a path. */
   socket?: boolean | string;
   localSocketLimits?: Partial<LocalSocketLimits>;
+  /** A shell's way of asking the user about approvals (CIBA). */
+  prompter?: Prompter;
 }
 
 export async function startBroker(options: StartOptions = {}): Promise<TestBroker> {
@@ -50,6 +53,7 @@ export async function startBroker(options: StartOptions = {}): Promise<TestBroke
     log: silentLogger,
     registrationLimits: options.registrationLimits,
     localSocketLimits: options.localSocketLimits,
+    prompter: options.prompter,
   });
   const issuer = await broker.listen(options.port ?? 0);
   let socket: string | null = null;

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { auditQuery, consentQuery, loginLinkRequest, setResourceSecretRequest, unlockVaultRequest } from '../../../shared/admin-api.js';
+import { approveRequest, auditQuery, consentQuery, loginLinkRequest, setResourceSecretRequest, unlockVaultRequest } from '../../../shared/admin-api.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { formatAuditRecord, AUDIT_CSV_COLUMNS } from '../audit/audit-log.js';
 import { secretMatches } from '../directory/credentials.js';
@@ -10,6 +10,8 @@ import type { DeletedApplication } from '../directory/application-deletion.js';
 import type { Resources } from '../directory/resources.js';
 import type { Users } from '../directory/users.js';
 import type { Consent, Consents } from '../consent/consents.js';
+import type { Approval, Approvals } from '../consent/approvals.js';
+import { approvalView, type ApprovalFeed } from './approval-feed.js';
 import { isSafeNext, type UiSessions } from '../consent/ui-sessions.js';
 import { Forbidden, InvalidRequest, OAuthError } from '../sts/errors.js';
 import { VaultError } from '../vault/key-vault.js';
@@ -30,6 +32,9 @@ export interface AdminDeps {
   audit: AuditLog;
   sessions: UiSessions;
   consents: Consents;
+  /** The approval queue of backchannel authentication (CIBA), and its live feed. */
+  approvals: Approvals;
+  approvalFeed: ApprovalFeed;
   /** Records the user's background-access grant (and its token family), audited, in one transaction. */
   grantBackgroundAccess: (request: GrantConsentRequest) => { consent: Consent; created: boolean };
   /** Withdraws a consent and ends its token families, in one transaction; null when it was not active. */
@@ -194,6 +199,21 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
       const withdrawn = deps.consents.list({ clientId }).map((consent) => deps.withdrawConsent(consent.id, 'withdrawn by the admin')).filter((consent): consent is Consent => consent !== null);
       return sendJson(reply, withdrawn.map(consentView));
     });
+
+    // Approvals for agents without a browser (issue 5 item 2): what waits, the user's answer, a live feed.
+    api.get('/approvals', async (_request, reply) => sendJson(reply, deps.approvals.pending().map(approvalView)));
+    api.get('/approvals/events', async (request, reply) => {
+      if (request.url.includes('?')) throw new InvalidRequest('the feed takes no parameters');
+      reply.hijack();
+      deps.approvalFeed.open(reply.raw);
+    });
+    const answered = (approval: Approval) => ({ ...approvalView(deps.approvals.prompt(approval)), status: approval.status, consent_id: approval.consentId });
+    api.post('/approvals/:id/approve', async (request, reply) => {
+      const parsed = approveRequest.safeParse(request.body ?? {});
+      if (!parsed.success) throw DirectoryError.fromZod(parsed.error);
+      return sendJson(reply, answered(deps.approvals.approve((request.params as { id: string }).id, { rememberSeconds: parsed.data.remember_seconds })));
+    });
+    api.post('/approvals/:id/deny', async (request, reply) => sendJson(reply, answered(deps.approvals.deny((request.params as { id: string }).id))));
 
     api.get('/keys', async (_request, reply) => sendJson(reply, deps.listKeys()));
     api.post('/keys/rotate', async (_request, reply) => sendJson(reply, await deps.rotateKeys()));

@@ -16,6 +16,8 @@ export interface Consent {
   downstream: DownstreamHop[];
   /** Whether the user asked to be spared the next prompt for the same request. */
   remembered: boolean;
+  /** When `remembered` lapses (epoch ms); null: until withdrawn. */
+  rememberedUntil: number | null;
   /**
    * A background-access grant (issue 4 item 2d): the application may act for the user without them, by
    * impersonation. Never used by the authorization endpoint, and never reused for an interactive approval.
@@ -33,6 +35,7 @@ interface ConsentRow {
   scopes: string;
   downstream: string;
   remembered: number;
+  remembered_until: number | null;
   background: number;
   created_at: number;
   revoked_at: number | null;
@@ -46,6 +49,7 @@ const fromRow = (row: ConsentRow): Consent => ({
   scopes: JSON.parse(row.scopes) as string[],
   downstream: parseDownstream(row.downstream),
   remembered: row.remembered === 1,
+  rememberedUntil: row.remembered_until,
   background: row.background === 1,
   createdAt: row.created_at,
   revokedAt: row.revoked_at,
@@ -74,7 +78,8 @@ export class Consents {
   findRemembered(userId: string, clientId: string, resources: readonly string[], scopes: readonly string[], downstream: readonly DownstreamHop[]): Consent | null {
     for (const row of this.activeOf.all(userId, clientId) as ConsentRow[]) {
       const consent = fromRow(row);
-      if (consent.remembered && covers(consent.resources, resources) && covers(consent.scopes, scopes) && coversTree(consent.downstream, downstream)) return consent;
+      const stillRemembered = consent.remembered && (consent.rememberedUntil === null || consent.rememberedUntil > this.clock.now());
+      if (stillRemembered && covers(consent.resources, resources) && covers(consent.scopes, scopes) && coversTree(consent.downstream, downstream)) return consent;
     }
     return null;
   }
@@ -82,20 +87,25 @@ export class Consents {
   /**
    * Records an approval with the downstream tree the page showed. An active consent for exactly the same
    * resources and scopes is reused (it becomes remembered if asked, and covers the tree just approved);
-   * otherwise a new one is made. Call within a transaction.
+   * otherwise a new one is made. `rememberedUntil` limits how long it is remembered (null: until withdrawn);
+   * a reused consent is never remembered for less than it already was. Call within a transaction.
    */
-  record(userId: string, clientId: string, resources: readonly string[], scopes: readonly string[], remembered: boolean, downstream: readonly DownstreamHop[]): Consent {
+  record(userId: string, clientId: string, resources: readonly string[], scopes: readonly string[], remembered: boolean, downstream: readonly DownstreamHop[], rememberedUntil: number | null = null): Consent {
     const wantResources = JSON.stringify(sorted(resources));
     const wantScopes = JSON.stringify(sorted(scopes));
     const same = (this.activeOf.all(userId, clientId) as ConsentRow[]).find((row) => row.resources === wantResources && row.scopes === wantScopes);
     if (same) {
-      if (remembered && same.remembered === 0) this.db.prepare('UPDATE consents SET remembered = 1 WHERE id = ?').run(same.id);
+      if (remembered) {
+        const forever = (same.remembered === 1 && same.remembered_until === null) || rememberedUntil === null;
+        const until = forever ? null : Math.max(same.remembered === 1 ? same.remembered_until ?? 0 : 0, rememberedUntil);
+        this.db.prepare('UPDATE consents SET remembered = 1, remembered_until = ? WHERE id = ?').run(until, same.id);
+      }
       this.db.prepare('UPDATE consents SET downstream = ? WHERE id = ?').run(serializeDownstream(downstream), same.id);
       return this.get(same.id)!;
     }
     const id = newId('cns');
-    this.db.prepare('INSERT INTO consents (id, user_id, client_id, resources, scopes, remembered, created_at, downstream) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(id, userId, clientId, wantResources, wantScopes, remembered ? 1 : 0, this.clock.now(), serializeDownstream(downstream));
+    this.db.prepare('INSERT INTO consents (id, user_id, client_id, resources, scopes, remembered, remembered_until, created_at, downstream) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(id, userId, clientId, wantResources, wantScopes, remembered ? 1 : 0, remembered ? rememberedUntil : null, this.clock.now(), serializeDownstream(downstream));
     return this.get(id)!;
   }
 
@@ -154,6 +164,7 @@ export class Consents {
       resources: consent.resources,
       scopes: consent.scopes,
       remembered: consent.remembered,
+      remembered_until: consent.rememberedUntil === null ? null : new Date(consent.rememberedUntil).toISOString(),
       background: consent.background,
       created_at: new Date(consent.createdAt).toISOString(),
       revoked_at: consent.revokedAt === null ? null : new Date(consent.revokedAt).toISOString(),

@@ -341,8 +341,8 @@ function checkGrants(grantTypes: readonly string[], client: { asked: boolean; ad
   if (client.asked && grantTypes.includes(GRANT_TYPES.authorizationCode) && client.redirectUris.length === 0) {
     throw new DirectoryError('authorization_code needs at least one redirect URI (--redirect-uri URI)');
   }
-  if (grantTypes.includes(GRANT_TYPES.refreshToken) && !grantTypes.includes(GRANT_TYPES.authorizationCode)) {
-    throw new DirectoryError('refresh_token comes with authorization_code: a refresh token is only issued for a user\'s authorization');
+  if (grantTypes.includes(GRANT_TYPES.refreshToken) && !grantTypes.includes(GRANT_TYPES.authorizationCode) && !grantTypes.includes(GRANT_TYPES.ciba)) {
+    throw new DirectoryError('refresh_token comes with authorization_code or ciba: a refresh token is only issued for a user\'s authorization');
   }
   if (grantTypes.includes(GRANT_TYPES.jwtBearer) && !client.hasJwks) throw new DirectoryError('the jwt-bearer grant needs a JWKS with the client\'s public keys (--jwks FILE)');
 }

@@ -7,6 +7,7 @@ export class IssuerUrls {
   readonly authorization: string;
   readonly userinfo: string;
   readonly registration: string;
+  readonly backchannelAuthentication: string;
 
   constructor(readonly issuer: string) {
     this.token = `${issuer}/oauth2/token`;
@@ -16,6 +17,7 @@ export class IssuerUrls {
     this.authorization = `${issuer}/oauth2/authorize`;
     this.userinfo = `${issuer}/oauth2/userinfo`;
     this.registration = `${issuer}/oauth2/register`;
+    this.backchannelAuthentication = `${issuer}/oauth2/bc-authorize`;
   }
 
   /** Audiences a client assertion may name (RFC 7523 §3 item 3): the issuer or the token endpoint. */

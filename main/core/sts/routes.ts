@@ -5,6 +5,7 @@ import type { SigningKeys } from '../tokens/signing-keys.js';
 import { pageHeaders } from '../consent/consent-page.js';
 import type { UiSessions } from '../consent/ui-sessions.js';
 import type { AuthorizationEndpoint, AuthorizationOutcome } from './endpoints/authorize.js';
+import type { BackchannelAuthenticationEndpoint } from './endpoints/backchannel-authentication.js';
 import { serverMetadata } from './endpoints/discovery.js';
 import type { UserInfoEndpoint } from './endpoints/userinfo.js';
 import type { IntrospectionEndpoint } from './endpoints/introspection.js';
@@ -23,6 +24,7 @@ export interface OAuthRouteDeps {
   authorization: AuthorizationEndpoint;
   userinfo: UserInfoEndpoint;
   registration: RegistrationEndpoint;
+  backchannel: BackchannelAuthenticationEndpoint;
   sessions: UiSessions;
   keys: SigningKeys;
   audit: AuditLog;
@@ -73,6 +75,13 @@ export function registerOAuthRoutes(app: FastifyInstance, deps: OAuthRouteDeps):
     handedOver.add(request);
     await deps.revocation.handle(params, request.headers.authorization);
     return sendJson(reply, {});
+  });
+
+  // OpenID CIBA (poll mode): a back channel like the token endpoint, answered with an auth_req_id.
+  app.post('/oauth2/bc-authorize', backChannel('approval.refused'), async (request, reply) => {
+    const params = requireBackChannelForm(request, deps.urls().issuer);
+    handedOver.add(request);
+    return sendJson(reply, await deps.backchannel.handle(params, request.headers.authorization));
   });
 
   // Dynamic client registration (RFC 7591 §3): JSON in, JSON out. A back channel like the token endpoint:

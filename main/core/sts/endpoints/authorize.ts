@@ -1,6 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
 import { GRANT_TYPES } from '../../../../shared/domain.js';
-import { resourceIdentifier, scopeToken } from '../../../../shared/admin-api.js';
 import type { AuditLog } from '../../audit/audit-log.js';
 import type { Clock } from '../../clock.js';
 import { formActionSource, renderConsentPage, renderErrorPage, renderSignInPage } from '../../consent/consent-page.js';
@@ -17,6 +16,7 @@ import { OAuthError } from '../errors.js';
 import type { Params } from '../params.js';
 import { isWellFormedChallenge } from '../pkce.js';
 import { redirectUriMatches, withQuery } from '../redirect-uri.js';
+import { resolveResources, resolveScopes } from '../requested-access.js';
 import { isIdentityScope } from '../user-audience.js';
 
 /** How long the user has to answer a consent page. */
@@ -250,41 +250,9 @@ export class AuthorizationEndpoint {
     // OIDC Core §3.1.2.1: none with any other value is an error.
     if (prompts.has('none') && prompts.size > 1) fail('invalid_request', 'prompt=none cannot be combined with other values');
 
-    const resources = this.resolveResources(app, params.all('resource'), fail);
-    const scopes = this.resolveScopes(app, resources, params.get('scope'), fail);
+    const resources = resolveResources(app, params.all('resource'), this.deps, fail);
+    const scopes = resolveScopes(app, resources, params.get('scope'), fail);
     return { app, redirectUri, redirectUriGiven: presented !== undefined, state, nonce, codeChallenge: codeChallenge!, scopes, resources, prompts };
-  }
-
-  /**
-   * RFC 8707 §2: each `resource` an absolute URI of a registered resource. An admin-registered application
-   * may ask only for its dependencies; a dynamically registered one for any resource (the user decides).
-   */
-  private resolveResources(app: Application, asked: string[], fail: (error: string, description: string, reason?: string) => never): Resource[] {
-    const resources: Resource[] = [];
-    for (const identifier of new Set(asked)) {
-      if (!resourceIdentifier.safeParse(identifier).success) fail('invalid_target', 'resource must be an absolute URI without a fragment');
-      const resource = this.deps.resources.get(identifier);
-      const allowed = resource && (app.registration === 'dynamic' || this.deps.applications.hasDependency(app.clientId, identifier));
-      if (!resource || !allowed) fail('invalid_target', 'the resource is unknown or not available to this client', resource ? 'resource is not a dependency of the client' : 'unknown resource');
-      if (resource!.credentialType !== 'token') fail('invalid_target', 'this resource does not issue tokens yet');
-      resources.push(resource!);
-    }
-    return resources;
-  }
-
-  /**
-   * Scopes belong to resources: each asked scope is an OIDC scope or a scope of a requested resource that
-   * the application may have. Without `scope`, everything the application may have of those resources.
-   */
-  private resolveScopes(app: Application, resources: Resource[], scopeParam: string | undefined, fail: (error: string, description: string, reason?: string) => never): string[] {
-    const allowed = new Set(resources.flatMap((resource) => resource.scopes.filter((scope) => app.registration === 'dynamic' || app.scopes === null || app.scopes.includes(scope))));
-    if (scopeParam === undefined) return [...allowed];
-    const asked = [...new Set(scopeParam.split(' ').filter(Boolean))];
-    for (const scope of asked) {
-      if (!scopeToken.safeParse(scope).success) fail('invalid_scope', 'malformed scope');
-      if (!isIdentityScope(scope) && !allowed.has(scope)) fail('invalid_scope', 'a requested scope is not available for the requested resources', `scope not allowed: ${scope.slice(0, 100)}`);
-    }
-    return asked;
   }
 
   /**

@@ -36,6 +36,10 @@ export function serverMetadata(urls: IssuerUrls, grantTypes: readonly string[]):
     subject_types_supported: ['public'],
     id_token_signing_alg_values_supported: [...ID_TOKEN_ALGS],
     access_token_signing_alg_values_supported: ['ES256'],
+    // OpenID CIBA Core §4: poll mode only, identified by login_hint, unsigned requests, no user codes.
+    backchannel_authentication_endpoint: urls.backchannelAuthentication,
+    backchannel_token_delivery_modes_supported: ['poll'],
+    backchannel_user_code_parameter_supported: false,
     claims_parameter_supported: false,
     request_parameter_supported: false,
     request_uri_parameter_supported: false,

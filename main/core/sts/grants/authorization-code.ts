@@ -1,19 +1,15 @@
 import { GRANT_TYPES } from '../../../../shared/domain.js';
 import type { AuditLog } from '../../audit/audit-log.js';
 import type { Clock } from '../../clock.js';
-import { epochSeconds } from '../../clock.js';
 import type { Consents } from '../../consent/consents.js';
-import type { Resources } from '../../directory/resources.js';
 import type { Users } from '../../directory/users.js';
-import { mintIdToken } from '../../tokens/id-token.js';
-import type { Issuance, TokenResponse } from '../../tokens/issuance.js';
-import type { SigningKeys } from '../../tokens/signing-keys.js';
+import type { TokenResponse } from '../../tokens/issuance.js';
 import type { TokenFamilies } from '../../tokens/token-families.js';
 import type { AuthorizationCodes, StoredCode } from '../authorization-codes.js';
-import { InvalidClient, InvalidGrant, InvalidRequest, InvalidTarget } from '../errors.js';
+import { InvalidClient, InvalidGrant, InvalidRequest } from '../errors.js';
 import { isWellFormedVerifier, verifierMatches } from '../pkce.js';
-import { scopesFor, userAudience } from '../user-audience.js';
 import type { GrantContext, GrantHandler } from './grant.js';
+import type { UserTokens } from './user-tokens.js';
 
 /** One answer for every code that cannot be redeemed, so the endpoint says nothing about other clients' codes. */
 const badCode = (reason: string): InvalidGrant => new InvalidGrant('the authorization code is invalid, expired or already used', { reason });
@@ -33,16 +29,13 @@ export class AuthorizationCodeGrant implements GrantHandler {
 
   constructor(
     private readonly codes: AuthorizationCodes,
+    private readonly tokens: UserTokens,
     private readonly families: TokenFamilies,
     private readonly consents: Consents,
     private readonly users: Users,
-    private readonly resources: Resources,
-    private readonly keys: SigningKeys,
-    private readonly issuance: Issuance,
     private readonly audit: AuditLog,
     private readonly transaction: <T>(work: () => T) => T,
     private readonly clock: Clock,
-    private readonly issuer: () => string,
   ) {}
 
   async handle({ client, params }: GrantContext): Promise<TokenResponse> {
@@ -66,42 +59,11 @@ export class AuthorizationCodeGrant implements GrantHandler {
     if (!this.consents.isActive(code.consentId)) throw badCode('consent withdrawn');
     if (!this.users.get(code.userId)?.enabled) throw badCode('user disabled');
 
-    // RFC 8707 §2.2: the token request may pick one of the authorized resources; each token has one audience.
-    const asked = params.all('resource');
-    if (asked.length > 1) throw new InvalidTarget('ask for one resource per token');
-    let identifier: string | null;
-    if (asked[0] !== undefined) {
-      if (!code.resources.includes(asked[0])) throw new InvalidTarget('the resource was not part of the authorization');
-      identifier = asked[0];
-    } else {
-      if (code.resources.length > 1) throw new InvalidTarget('the authorization covers several resources: name one with the resource parameter');
-      identifier = code.resources[0] ?? null;
-    }
-    const audience = userAudience(identifier, this.issuer(), this.resources);
-    if (!audience) throw new InvalidTarget('the resource no longer exists');
-
-    const familyId = this.families.newId();
-    const refresh = client.app.grantTypes.includes(GRANT_TYPES.refreshToken) ? this.families.newRefreshToken(familyId) : null;
-    const wantsIdToken = code.scopes.includes('openid');
+    const authorization = { userId: code.userId, consentId: code.consentId, scopes: code.scopes, resources: code.resources, authTime: code.authTime, nonce: code.nonce };
+    const audience = this.tokens.audience(authorization, params);
     try {
-      return await this.issuance.issueAccessToken({
-        app: client.app,
-        subject: code.userId,
-        userId: code.userId,
-        resource: audience,
-        scopes: scopesFor(audience, code.scopes),
-        grantType: this.grantType,
-        trustLevel: client.trustLevel,
-        familyId,
-        refreshToken: refresh?.token,
-        idToken: wantsIdToken
-          ? (accessToken) => mintIdToken(this.keys, this.issuer(), { sub: code.userId, clientId: client.app.clientId, authTime: Math.floor(code.authTime / 1000), nonce: code.nonce, alg: client.app.idTokenAlg }, accessToken, epochSeconds(this.clock))
-          : undefined,
-        redeem: () => {
-          this.families.create(familyId, { clientId: client.app.clientId, userId: code.userId, consentId: code.consentId, scopes: code.scopes, resources: code.resources, authTime: code.authTime });
-          if (!this.codes.spend(code.codeHash, familyId)) throw new CodeSpentMeanwhile('the authorization code is invalid, expired or already used', { reason: 'code spent by a concurrent request' });
-          refresh?.record();
-        },
+      return await this.tokens.issue(client, this.grantType, authorization, audience, (familyId) => {
+        if (!this.codes.spend(code.codeHash, familyId)) throw new CodeSpentMeanwhile('the authorization code is invalid, expired or already used', { reason: 'code spent by a concurrent request' });
       });
     } catch (error) {
       if (error instanceof CodeSpentMeanwhile) this.revokeWhatItIssued({ ...code, familyId: this.codes.familyOf(code.codeHash) });

@@ -239,9 +239,14 @@ export class TokenExchangeGrant implements GrantHandler {
     if (subject.consent) {
       const hop = findHop(subject.consent.downstream, requester.clientId, target.identifier);
       if (!hop) {
-        const root = this.applications.get(subject.consent.clientId)?.name ?? subject.consent.clientId;
+        const rootApp = this.applications.get(subject.consent.clientId);
+        const root = rootApp?.name ?? subject.consent.clientId;
+        // An application without a browser gets the approval through CIBA (issue 5 item 2): say so.
+        const how = rootApp?.grantTypes.includes(GRANT_TYPES.ciba)
+          ? `; ${root} can ask the user for it without a browser at the backchannel authentication endpoint (OpenID CIBA, /oauth2/bc-authorize)`
+          : '';
         throw new InteractionRequired(
-          `the user's consent does not cover ${requester.name} reaching ${target.name} for them: the user must authorize ${root} again (the consent page lists this step) before it can be taken`,
+          `the user's consent does not cover ${requester.name} reaching ${target.name} for them: the user must authorize ${root} again (the consent page lists this step) before it can be taken${how}`,
           { reason: 'hop outside the consented downstream tree' },
         );
       }
