@@ -43,6 +43,9 @@ import { IssuerUrls } from './sts/issuer.js';
 import { ReplayGuard } from './sts/replay-guard.js';
 import { registerOAuthRoutes } from './sts/routes.js';
 import { Issuance } from './tokens/issuance.js';
+import { IssuancePolicy } from './policy/issuance-policy.js';
+import { Policies } from './policy/policies.js';
+import { PolicyEngine } from './policy/policy-engine.js';
 import { SigningKeys } from './tokens/signing-keys.js';
 import { createHttpApp, localSocketHandler } from './transport/http-app.js';
 import { DEFAULT_LOCAL_SOCKET_LIMITS, defaultSocketPath, LocalSocketServer, type LocalSocketLimits } from './transport/local-socket.js';
@@ -81,6 +84,8 @@ export class Broker {
   readonly applications: Applications;
   readonly resources: Resources;
   readonly users: Users;
+  readonly policyEngine: PolicyEngine;
+  readonly policies: Policies;
   readonly apiKeys: ApiKeys;
   readonly sessions: UiSessions;
   readonly consents: Consents;
@@ -133,7 +138,11 @@ export class Broker {
     const transaction = <T>(work: () => T): T => this.db.transaction(work).immediate();
     const assertions = new AssertionVerifier(this.applications, this.replay, this.clock);
     const clients = new ClientAuthenticator(this.applications, assertions, () => this.issuerUrls.assertionAudiences);
-    const issuance = new Issuance(this.db, this.groupCommit, this.keys, this.audit, this.clock, issuer);
+    // Cedar is compiled once here, and the policy set parsed once per change (issue 5 item 1).
+    this.policyEngine = new PolicyEngine();
+    this.policies = new Policies(this.db, this.policyEngine, this.audit, this.clock);
+    const policy = new IssuancePolicy(this.policyEngine, this.resources, this.users);
+    const issuance = new Issuance(this.db, this.groupCommit, this.keys, this.audit, this.clock, issuer, policy);
     const token = new TokenEndpoint([
       new ClientCredentialsGrant(this.applications, this.resources, issuance),
       new ApiKeyGrant(this.apiKeys, this.applications, this.resources, issuance),
@@ -149,7 +158,7 @@ export class Broker {
     ], clients, this.audit);
     this.authorization = new AuthorizationEndpoint({
       db: this.db, transaction, applications: this.applications, resources: this.resources, users: this.users,
-      consents: this.consents, codes: this.codes, audit: this.audit, clock: this.clock, issuer,
+      consents: this.consents, codes: this.codes, audit: this.audit, clock: this.clock, issuer, policy,
     });
 
     const registrationLimits = { ...DEFAULT_REGISTRATION_LIMITS, ...options.registrationLimits };
@@ -174,6 +183,8 @@ export class Broker {
       ownOrigin: issuer,
       issuer,
       transaction,
+      policies: this.policies,
+      policyEngine: this.policyEngine,
       applications: this.applications,
       resources: this.resources,
       users: this.users,

@@ -45,7 +45,7 @@ export class AuthorizationCodeGrant implements GrantHandler {
     private readonly issuer: () => string,
   ) {}
 
-  async handle({ client, params }: GrantContext): Promise<TokenResponse> {
+  async handle({ client, params, transport }: GrantContext): Promise<TokenResponse> {
     if (!client) throw new InvalidClient('client authentication is required');
     const presented = params.get('code');
     if (presented === undefined) throw new InvalidRequest('code is required');
@@ -92,6 +92,8 @@ export class AuthorizationCodeGrant implements GrantHandler {
         scopes: scopesFor(audience, code.scopes),
         grantType: this.grantType,
         trustLevel: client.trustLevel,
+        policyAction: 'user_delegation',
+        transport,
         familyId,
         refreshToken: refresh?.token,
         idToken: wantsIdToken

@@ -24,7 +24,7 @@ export class JwtBearerGrant implements GrantHandler {
     private readonly issuance: Issuance,
   ) {}
 
-  async handle({ client, params }: GrantContext): Promise<TokenResponse> {
+  async handle({ client, params, transport }: GrantContext): Promise<TokenResponse> {
     const assertion = params.get('assertion');
     if (assertion === undefined) throw new InvalidRequest('assertion is required');
     let verified;
@@ -56,6 +56,8 @@ export class JwtBearerGrant implements GrantHandler {
       scopes: target.scopes,
       grantType: this.grantType,
       trustLevel: 'key_bound',
+      policyAction: 'autonomous',
+      transport,
     });
   }
 }
