@@ -194,7 +194,16 @@ export class Broker {
       consents: this.consents,
       grantBackgroundAccess: (request) => transaction(() => grantBackgroundAccess(this, request)),
       withdrawConsent: (id, why) => transaction(() => withdrawConsent(this.consents, this.families, this.audit, id, why)),
-      deleteApplication: (clientId) => transaction(() => deleteApplication(this, clientId)),
+      deleteApplication: (clientId) => {
+        // Its impersonation permit goes with it: a client id freed by deletion must not keep a permission.
+        const deleted = transaction(() => {
+          const result = deleteApplication(this, clientId);
+          this.policies.setImpersonationPermit(clientId, false);
+          return result;
+        });
+        this.policies.reload();
+        return deleted;
+      },
       vaultStatus: () => this.vaultStatus(),
       unlockVault: async (passphrase) => {
         await this.unlock(new PassphraseKeyVault(passphrase, this.options.scrypt));

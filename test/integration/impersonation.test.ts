@@ -143,6 +143,14 @@ describe('impersonation (substitute-user token exchange)', () => {
       expect(lastRefusal().detail).toMatchObject({ policy: { decision: 'deny', policies: [] }, policy_action: 'impersonation' });
     });
 
+    it('deleting an application removes its impersonation permit', async () => {
+      const agent = await readyApp('Deleted agent');
+      expect(count(test, 'policies', 'client_id = ? AND removed_version IS NULL', agent.clientId)).toBe(1);
+      expect((await test.admin('DELETE', `/applications/${agent.clientId}`)).status).toBe(200);
+      expect(count(test, 'policies', 'client_id = ? AND removed_version IS NULL', agent.clientId)).toBe(0);
+      expect(test.broker.policyEngine.adminPolicies.some((policy) => policy.text.includes(agent.clientId))).toBe(false);
+    });
+
     it('(c) consent mode explicit, though permitted and granted (unauthorized_client, the same description as (b))', async () => {
       const agent = await readyApp('Explicit agent');
       await update(agent, { consent_mode: 'explicit' });

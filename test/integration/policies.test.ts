@@ -121,6 +121,17 @@ describe('policies at the broker', () => {
     await test.admin('DELETE', `/policies/${forbid.body.id}`);
   });
 
+  it('a file of several policies: each statement decides under its own id (pol_….N)', async () => {
+    const text = `permit (principal, action == Action::"autonomous", resource);\n\nforbid (principal == Application::"${service.clientId}", action == Action::"autonomous", resource)\nwhen { context.transport == "tcp" };`;
+    const added = await test.admin('POST', '/policies', { text });
+    expect(added.status).toBe(201);
+    const head = auditHead(test);
+    await expectRefused(test, () => token(), { status: 400, error: 'access_denied' });
+    expect(JSON.parse(auditSince(test, head)[0]!.detail!).policy).toEqual({ decision: 'deny', policies: [`${added.body.id}.2`] });
+    await test.admin('DELETE', `/policies/${added.body.id}`);
+    expect((await token()).status).toBe(200);
+  });
+
   it('what-if: would this be allowed, and by which policies (the default depth limit included)', async () => {
     const ask = (extra: Record<string, unknown>) => test.admin('POST', '/policies/test', { app: service.clientId, resource: service.resource, ...extra });
     expect((await ask({ action: 'autonomous' })).body).toEqual({ decision: 'allow', allowed: true, policies: ['default.dependencies'] });
