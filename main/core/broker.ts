@@ -152,7 +152,7 @@ export class Broker {
       new TokenExchangeGrant(
         [
           new AccessTokenSubjects(this.db, this.keys, issuer, this.applications, this.resources, this.users, this.chains, this.families, this.consents, this.clock),
-          new SubstituteUserSubjects(this.users, this.consents, this.families),
+          new SubstituteUserSubjects(this.users, this.consents, this.families, this.policyEngine),
         ],
         this.db, this.keys, assertions, () => this.issuerUrls.assertionAudiences, this.applications, this.resources, issuance, this.clock, issuer),
     ], clients, this.audit);

@@ -138,9 +138,15 @@ describe('impersonation (substitute-user token exchange)', () => {
 
       const permit = (await test.admin('GET', '/policies')).body.policies.find((policy: { client_id: string | null }) => policy.client_id === agent.clientId);
       expect(permit.text).toContain('Action::"impersonation"');
+      // Without any policy that may permit it, refused before the user is looked up, as when never permitted.
       await test.admin('DELETE', `/policies/${permit.id}`);
-      await expectRefused(test, () => overSocket(agent), { status: 400, error: 'access_denied' });
-      expect(lastRefusal().detail).toMatchObject({ policy: { decision: 'deny', policies: [] }, policy_action: 'impersonation' });
+      await expectRefused(test, () => overSocket(agent), { status: 400, error: 'unauthorized_client' });
+      expect(lastRefusal().detail).toMatchObject({ impersonation: true, condition: 'permitted' });
+      // An admin's own permit is the permission, flag or not: here only for the nightly job's scope.
+      const own = await test.admin('POST', '/policies', { text: `permit (principal == Application::"${agent.clientId}", action == Action::"impersonation", resource)\nwhen { context.scopes.contains("notes:read") && context has user && context.user.email == "ada@example.com" };` });
+      expect(own.status).toBe(201);
+      const issued = await overSocket(agent);
+      expect(issued.status, issued.text).toBe(200);
     });
 
     it('deleting an application removes its impersonation permit', async () => {

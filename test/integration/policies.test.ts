@@ -35,6 +35,17 @@ describe('the policy engine (real Cedar)', () => {
     expect(engine.decide({ ...chain, delegationDepth: 4 })).toEqual({ decision: 'deny', policies: ['default.delegation_depth'] });
   });
 
+  it('may a policy permit impersonation at all (partial evaluation, whatever the resource and the user)', () => {
+    const may = () => engine.mayPermit(base.app, 'shared_secret', 'impersonation', { transport: 'socket', delegationDepth: 1 });
+    expect(may()).toBe(false);
+    engine.load([{ id: 'p', text: 'permit (principal == Application::"app_x", action == Action::"impersonation", resource) when { context has user && context.user.email == "a@b.c" };' }]);
+    expect(may()).toBe(true);
+    engine.load([{ id: 'f', text: 'forbid (principal, action == Action::"impersonation", resource);' }, { id: 'p', text: 'permit (principal, action, resource);' }]);
+    expect(may()).toBe(false);
+    engine.load([]);
+    expect(may()).toBe(false);
+  });
+
   it('names the line of a policy that does not parse or does not validate', () => {
     expect(() => engine.check('permit (principal, action, resource);\nforbid (principal, action resource);')).toThrow(/^line 2: /);
     expect(() => engine.check('// a comment\n\nforbid (principal, action, resource)\nwhen { context.depth > 1 };')).toThrow(/^line 4: .*depth/);

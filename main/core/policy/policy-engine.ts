@@ -98,6 +98,9 @@ export class PolicyEngine {
   readonly schema: string;
   readonly defaults: readonly PolicyText[];
   private admin: readonly PolicyText[] = [];
+  private inForce: Record<string, string> = {};
+  /** `mayPermit` answers for the set in force, by application and trust level; emptied on every load. */
+  private readonly mayPermitCache = new Map<string, boolean>();
 
   constructor() {
     // Loaded here, not at import: the CLI's admin commands import nothing of the broker, and `serve` pays
@@ -143,6 +146,37 @@ export class PolicyEngine {
     const answer = this.cedar.preparsePolicySet(POLICY_SET_ID, { staticPolicies });
     if (answer.type !== 'success') throw new PolicyInvalid(answer.errors.map((error) => ({ message: error.message, line: null, column: null })));
     this.admin = [...admin];
+    this.inForce = staticPolicies;
+    this.mayPermitCache.clear();
+  }
+
+  /**
+   * Whether any request of this application for this action could be permitted, whatever the resource, the
+   * scopes and the user (Cedar's partial evaluation with those unknown): false only when the set in force
+   * denies it for certain. Impersonation asks this before it looks the user up, so that an application no
+   * policy lets impersonate learns nothing of users. Cached until the set changes: one partial evaluation
+   * (it parses the set: milliseconds) per application and set.
+   */
+  mayPermit(app: PolicyRequest['app'], trustLevel: TrustLevel, action: PolicyAction, known: { transport: 'tcp' | 'socket'; delegationDepth: number }): boolean {
+    const key = `${action}\u0000${trustLevel}\u0000${known.transport}\u0000${known.delegationDepth}\u0000${app.clientId}`;
+    const cached = this.mayPermitCache.get(key);
+    if (cached !== undefined) return cached;
+    const unknown = (name: string): CedarModule.CedarValueJson => ({ __extn: { fn: 'unknown', arg: name } });
+    const principal = { type: 'Application', id: app.clientId };
+    const answer = this.cedar.isAuthorizedPartial({
+      principal, action: { type: 'Action', id: action }, resource: null,
+      context: { grant_type: unknown('grant_type'), scopes: unknown('scopes'), delegation_depth: known.delegationDepth, actors: unknown('actors'), transport: known.transport, user: unknown('user') },
+      policies: { staticPolicies: this.inForce },
+      entities: [{
+        uid: principal,
+        attrs: { name: app.name, identity_type: app.identityType, trust_level: trustLevel, ...(app.subType !== null ? { sub_type: app.subType } : {}) },
+        parents: [],
+      }],
+    });
+    // Fail closed: an evaluation that fails permits nothing.
+    const may = answer.type === 'residuals' && answer.response.decision !== 'deny';
+    this.mayPermitCache.set(key, may);
+    return may;
   }
 
   decide(request: PolicyRequest, options: { validateRequest?: boolean } = {}): PolicyDecision {
