@@ -10,6 +10,8 @@ export default defineConfig({
     // Native addons: loaded from node_modules as they are.
     /^better-sqlite3(\/|$)/,
     /^@napi-rs\//,
+    // Cedar's wasm build reads its .wasm file beside itself (policy/policy-engine.ts requires it at start).
+    /^@cedar-policy\//,
     // What fastify requires only for what Latchkey does not use (route schemas, its logger, inject()):
     // kept out, so never parsed at start; node_modules still has them.
     '@fastify/ajv-compiler',

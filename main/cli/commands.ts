@@ -48,6 +48,16 @@ function writePrivateFile(file: string, text: string): void {
   }
 }
 
+interface PolicyView { id: string; text: string; description?: string | null }
+
+function readPolicyFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    throw new CliError(`cannot read --file ${file}`);
+  }
+}
+
 function readJwks(file: string): unknown {
   let text: string;
   try {
@@ -246,6 +256,55 @@ export const ADMIN_COMMANDS: Record<string, AdminCommand> = {
     // The link is the last line of output, so `latchkey login-url | tail -n 1` is the link.
     human: (result) => { const r = result as { url: string; expires_at: string }; return `Open this link in your browser to sign in to Latchkey (single use, until ${r.expires_at}):\n${r.url}`; },
     fields: { next: 'next' },
+  },
+  'policy list': {
+    usage: 'latchkey policy list [--json]   the Cedar policies in force: the defaults shipped with Latchkey and the admin\'s',
+    options: { json },
+    run: (client) => client().request('GET', '/policies'),
+    human: (result) => {
+      const r = result as { version: number; defaults: PolicyView[]; policies: PolicyView[] };
+      const show = (policy: PolicyView) => `${policy.id}${policy.description ? `\t${policy.description}` : ''}\n${policy.text.replace(/^/gm, '    ')}`;
+      return [`Policy set version ${r.version}`, 'Defaults:', ...r.defaults.map(show), r.policies.length ? 'Admin policies:' : 'No admin policies.', ...r.policies.map(show)].join('\n');
+    },
+  },
+  'policy add': {
+    usage: 'latchkey policy add --file F [--description TEXT] [--json]   validated against the schema first (a problem names its line); audited',
+    options: { file: str, description: str, json },
+    run: (client, values) => client().request('POST', '/policies', {
+      text: readPolicyFile(required(values, 'file')),
+      ...(values.description !== undefined ? { description: values.description } : {}),
+    }),
+    human: (result) => `Policy added: ${(result as PolicyView).id}`,
+    fields: { text: 'file', description: 'description' },
+  },
+  'policy remove': {
+    usage: 'latchkey policy remove POLICY_ID [--json]',
+    options: { json },
+    positionals: 1,
+    run: (client, _values, positionals) => client().request('DELETE', `/policies/${encodeURIComponent(positional(positionals, 'POLICY_ID'))}`),
+    human: (result) => `Policy removed: ${(result as PolicyView).id}`,
+  },
+  'policy validate': {
+    usage: 'latchkey policy validate --file F [--json]   parses and validates against the schema; saves nothing',
+    options: { file: str, json },
+    run: (client, values) => client().request('POST', '/policies/validate', { text: readPolicyFile(required(values, 'file')) }),
+    human: (result) => `Valid: ${(result as { statements: number }).statements} polic${(result as { statements: number }).statements === 1 ? 'y' : 'ies'}`,
+    fields: { text: 'file' },
+  },
+  'policy test': {
+    usage: 'latchkey policy test --app CLIENT_ID --resource URI --action ACTION [--user USER] [--scope S]... [--depth N] [--transport tcp|socket] [--json]   what-if: would this issuance be allowed, and by which policies',
+    options: { app: str, resource: str, action: str, user: str, scope: many, depth: str, transport: str, json },
+    run: (client, values) => client().request('POST', '/policies/test', {
+      app: required(values, 'app'),
+      resource: required(values, 'resource'),
+      action: required(values, 'action'),
+      ...(values.user !== undefined ? { user: values.user } : {}),
+      ...(list(values, 'scope') ? { scopes: list(values, 'scope') } : {}),
+      ...(integer(values, 'depth') !== undefined ? { delegation_depth: integer(values, 'depth') } : {}),
+      ...(values.transport !== undefined ? { transport: values.transport } : {}),
+    }),
+    human: (result) => { const r = result as { decision: string; policies: string[] }; return `${r.decision}${r.policies.length ? ` (${r.policies.join(', ')})` : ' (no policy applies)'}`; },
+    fields: { app: 'app', resource: 'resource', action: 'action', user: 'user', scopes: 'scope', delegation_depth: 'depth', transport: 'transport' },
   },
   'consent list': {
     usage: 'latchkey consent list [--app CLIENT_ID] [--all] [--json]   what each application may do for you (--all: withdrawn ones too)',

@@ -49,6 +49,9 @@ import { IssuerUrls } from './sts/issuer.js';
 import { ReplayGuard } from './sts/replay-guard.js';
 import { registerOAuthRoutes } from './sts/routes.js';
 import { Issuance } from './tokens/issuance.js';
+import { IssuancePolicy } from './policy/issuance-policy.js';
+import { Policies } from './policy/policies.js';
+import { PolicyEngine } from './policy/policy-engine.js';
 import { SigningKeys } from './tokens/signing-keys.js';
 import { createHttpApp, localSocketHandler } from './transport/http-app.js';
 import { DEFAULT_LOCAL_SOCKET_LIMITS, defaultSocketPath, LocalSocketServer, type LocalSocketLimits } from './transport/local-socket.js';
@@ -91,6 +94,8 @@ export class Broker {
   readonly applications: Applications;
   readonly resources: Resources;
   readonly users: Users;
+  readonly policyEngine: PolicyEngine;
+  readonly policies: Policies;
   readonly apiKeys: ApiKeys;
   readonly sessions: UiSessions;
   readonly consents: Consents;
@@ -149,7 +154,11 @@ export class Broker {
     const transaction = <T>(work: () => T): T => this.db.transaction(work).immediate();
     const assertions = new AssertionVerifier(this.applications, this.replay, this.clock);
     const clients = new ClientAuthenticator(this.applications, assertions, () => this.issuerUrls.assertionAudiences);
-    const issuance = new Issuance(this.db, this.groupCommit, this.keys, this.audit, this.clock, issuer);
+    // Cedar is compiled once here, and the policy set parsed once per change (issue 5 item 1).
+    this.policyEngine = new PolicyEngine();
+    this.policies = new Policies(this.db, this.policyEngine, this.audit, this.clock);
+    const policy = new IssuancePolicy(this.policyEngine, this.resources, this.users);
+    const issuance = new Issuance(this.db, this.groupCommit, this.keys, this.audit, this.clock, issuer, policy);
     const release = new SecretRelease(this.groupCommit, new ResourceSecrets(this.db, this.vault), this.audit);
     const userTokens = new UserTokens(this.families, this.resources, this.keys, issuance, this.clock, issuer);
     const token = new TokenEndpoint([
@@ -162,13 +171,13 @@ export class Broker {
       new TokenExchangeGrant(
         [
           new AccessTokenSubjects(this.db, this.keys, issuer, this.applications, this.resources, this.users, this.chains, this.families, this.consents, this.clock),
-          new SubstituteUserSubjects(this.users, this.consents, this.families),
+          new SubstituteUserSubjects(this.users, this.consents, this.families, this.policyEngine),
         ],
         this.db, this.keys, assertions, () => this.issuerUrls.assertionAudiences, this.applications, this.resources, issuance, release, this.clock, issuer),
     ], clients, this.audit);
     this.authorization = new AuthorizationEndpoint({
       db: this.db, transaction, applications: this.applications, resources: this.resources, users: this.users,
-      consents: this.consents, codes: this.codes, audit: this.audit, clock: this.clock, issuer,
+      consents: this.consents, codes: this.codes, audit: this.audit, clock: this.clock, issuer, policy,
     });
 
     const registrationLimits = { ...DEFAULT_REGISTRATION_LIMITS, ...options.registrationLimits };
@@ -194,6 +203,8 @@ export class Broker {
       ownOrigin: issuer,
       issuer,
       transaction,
+      policies: this.policies,
+      policyEngine: this.policyEngine,
       applications: this.applications,
       resources: this.resources,
       users: this.users,
@@ -205,7 +216,16 @@ export class Broker {
       approvalFeed: this.approvalFeed,
       grantBackgroundAccess: (request) => transaction(() => grantBackgroundAccess(this, request)),
       withdrawConsent: (id, why) => transaction(() => withdrawConsent(this.consents, this.families, this.audit, id, why)),
-      deleteApplication: (clientId) => transaction(() => deleteApplication(this, clientId)),
+      deleteApplication: (clientId) => {
+        // Its impersonation permit goes with it: a client id freed by deletion must not keep a permission.
+        const deleted = transaction(() => {
+          const result = deleteApplication(this, clientId);
+          this.policies.setImpersonationPermit(clientId, false);
+          return result;
+        });
+        this.policies.reload();
+        return deleted;
+      },
       vaultStatus: () => this.vaultStatus(),
       unlockVault: async (passphrase) => {
         await this.unlock(new PassphraseKeyVault(passphrase, this.options.scrypt));

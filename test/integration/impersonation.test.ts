@@ -126,6 +126,37 @@ describe('impersonation (substitute-user token exchange)', () => {
       expect(lastRefusal().detail).toMatchObject({ impersonation: true, condition: 'permitted' });
     });
 
+    it('(b\u2032) permitted, but its permitting policy removed or an admin forbid in force: Cedar denies (access_denied, audited with the policy id)', async () => {
+      const agent = await readyApp('Policy-less agent');
+      expect((await overSocket(agent)).status).toBe(200);
+      const forbid = await test.admin('POST', '/policies', { text: `forbid (principal == Application::"${agent.clientId}", action == Action::"impersonation", resource) unless { context.scopes.isEmpty() };` });
+      expect(forbid.status).toBe(201);
+      await expectRefused(test, () => overSocket(agent), { status: 400, error: 'access_denied' });
+      expect(lastRefusal().detail).toMatchObject({ policy: { decision: 'deny', policies: [forbid.body.id] }, policy_action: 'impersonation' });
+      await test.admin('DELETE', `/policies/${forbid.body.id}`);
+      expect((await overSocket(agent)).status).toBe(200);
+
+      const permit = (await test.admin('GET', '/policies')).body.policies.find((policy: { client_id: string | null }) => policy.client_id === agent.clientId);
+      expect(permit.text).toContain('Action::"impersonation"');
+      // Without any policy that may permit it, refused before the user is looked up, as when never permitted.
+      await test.admin('DELETE', `/policies/${permit.id}`);
+      await expectRefused(test, () => overSocket(agent), { status: 400, error: 'unauthorized_client' });
+      expect(lastRefusal().detail).toMatchObject({ impersonation: true, condition: 'permitted' });
+      // An admin's own permit is the permission, flag or not: here only for the nightly job's scope.
+      const own = await test.admin('POST', '/policies', { text: `permit (principal == Application::"${agent.clientId}", action == Action::"impersonation", resource)\nwhen { context.scopes.contains("notes:read") && context has user && context.user.email == "ada@example.com" };` });
+      expect(own.status).toBe(201);
+      const issued = await overSocket(agent);
+      expect(issued.status, issued.text).toBe(200);
+    });
+
+    it('deleting an application removes its impersonation permit', async () => {
+      const agent = await readyApp('Deleted agent');
+      expect(count(test, 'policies', 'client_id = ? AND removed_version IS NULL', agent.clientId)).toBe(1);
+      expect((await test.admin('DELETE', `/applications/${agent.clientId}`)).status).toBe(200);
+      expect(count(test, 'policies', 'client_id = ? AND removed_version IS NULL', agent.clientId)).toBe(0);
+      expect(test.broker.policyEngine.adminPolicies.some((policy) => policy.text.includes(agent.clientId))).toBe(false);
+    });
+
     it('(c) consent mode explicit, though permitted and granted (unauthorized_client, the same description as (b))', async () => {
       const agent = await readyApp('Explicit agent');
       await update(agent, { consent_mode: 'explicit' });
@@ -240,7 +271,7 @@ describe('impersonation (substitute-user token exchange)', () => {
         resources: [CALENDAR, NOTES], grant_types: ['client_credentials', TOKEN_EXCHANGE], consent_mode: 'implicit', allow_impersonation: true,
         changes: { resources_added: [CALENDAR], grant_types_added: [TOKEN_EXCHANGE], consent_mode: { from: 'explicit', to: 'implicit' }, allow_impersonation: { from: false, to: true } },
       });
-      expect(auditSince(test, head).map((row) => row.event)).toEqual(['admin.application_updated', 'admin.impersonation_allowed']);
+      expect(auditSince(test, head).map((row) => row.event)).toEqual(['admin.application_updated', 'admin.impersonation_allowed', 'admin.policy_added']);
       const denied = await test.admin('PATCH', `/applications/${clientId}`, { allow_impersonation: false });
       expect(denied.body.allow_impersonation).toBe(false);
       expect(count(test, 'audit_log', "event = 'admin.impersonation_denied' AND client_id = ?", clientId)).toBe(1);

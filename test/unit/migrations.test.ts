@@ -48,6 +48,22 @@ describe('storage', () => {
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
   });
 
+  it('007 turns each application\'s impersonation permission into the Cedar policy that now permits it', () => {
+    const raw = track(new Database(file));
+    raw.exec(migrations.slice(0, 5).join('\n'));
+    raw.pragma('user_version = 5');
+    const insert = raw.prepare("INSERT INTO applications (client_id, name, identity_type, client_type, auth_method, grant_types, allow_impersonation, created_at) VALUES (?, ?, 'service', 'confidential', 'client_secret_basic', '[]', ?, 0)");
+    insert.run('app_allowed', 'Allowed', 1);
+    insert.run('app_not', 'Not', 0);
+    raw.close();
+    const db = track(openDatabase(file));
+    const rows = db.prepare('SELECT id, text, client_id, added_version, removed_version FROM policies').all();
+    expect(rows).toEqual([{
+      id: 'pol_impersonation_app_allowed', client_id: 'app_allowed', added_version: 1, removed_version: null,
+      text: 'permit (principal == Application::"app_allowed", action == Action::"impersonation", resource);',
+    }]);
+  });
+
   it('enforces foreign keys (a secret for an unknown application is refused)', () => {
     const db = track(openDatabase(file));
     expect(() => db.prepare("INSERT INTO client_secrets (id, client_id, secret_hash, created_at) VALUES ('s', 'app_nobody', x'00', 0)").run())

@@ -12,6 +12,8 @@ import type { Users } from '../directory/users.js';
 import type { Consent, Consents } from '../consent/consents.js';
 import type { Approval, Approvals } from '../consent/approvals.js';
 import { approvalView, type ApprovalFeed } from './approval-feed.js';
+import { PolicyInvalid, type Policies, type StoredPolicy } from '../policy/policies.js';
+import { POLICY_ACTIONS, type PolicyAction, type PolicyEngine } from '../policy/policy-engine.js';
 import { isSafeNext, type UiSessions } from '../consent/ui-sessions.js';
 import { Forbidden, InvalidRequest, OAuthError } from '../sts/errors.js';
 import { VaultError } from '../vault/key-vault.js';
@@ -35,6 +37,8 @@ export interface AdminDeps {
   /** The approval queue of backchannel authentication (CIBA), and its live feed. */
   approvals: Approvals;
   approvalFeed: ApprovalFeed;
+  policies: Policies;
+  policyEngine: PolicyEngine;
   /** Records the user's background-access grant (and its token family), audited, in one transaction. */
   grantBackgroundAccess: (request: GrantConsentRequest) => { consent: Consent; created: boolean };
   /** Withdraws a consent and ends its token families, in one transaction; null when it was not active. */
@@ -68,6 +72,8 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
       if (error instanceof DirectoryError) return sendError(reply, new OAuthError('invalid_request', error.status, error.message));
       // A wrong passphrase or the wrong backend is the caller's mistake; its message names no secret.
       if (error instanceof VaultError) return sendError(reply, new OAuthError('invalid_request', 400, error.message));
+      // The problem and its line, as Cedar states them: the admin's own text, nothing secret.
+      if (error instanceof PolicyInvalid) return sendError(reply, new OAuthError('invalid_policy', 400, error.message));
       throw error;
     });
 
@@ -126,11 +132,50 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
         if (impersonation) {
           deps.audit.append({ event: impersonation.to ? 'admin.impersonation_allowed' : 'admin.impersonation_denied', decision: 'info', reason: 'admin change', clientId,
             detail: { allow_impersonation: impersonation.to, consent_mode: result.application.consentMode } });
+          // Impersonation needs a policy permit (issue 5 item 1): allowing it writes that policy, denying removes it.
+          deps.policies.setImpersonationPermit(clientId, impersonation.to);
         }
         return result;
       });
+      if (updated.changes.allow_impersonation) deps.policies.reload();
       return sendJson(reply, { ...deps.applications.view(updated.application), changes: updated.changes });
     });
+    // Cedar policies (issue 5 item 1): the defaults shipped with Latchkey, and the admin's, validated against
+    // the schema before they are saved (the error names the line), versioned, every change audited.
+    api.get('/policies', async (_request, reply) => sendJson(reply, {
+      version: deps.policies.version(),
+      defaults: deps.policyEngine.defaults.map((policy) => ({ id: policy.id, text: policy.text, default: true })),
+      policies: deps.policies.list().map(policyView),
+    }));
+    api.post('/policies', async (request, reply) => {
+      const { text, description } = policyBody(request);
+      return sendJson(reply, policyView(deps.policies.add(text, description ?? null)), 201);
+    });
+    api.post('/policies/validate', async (request, reply) => sendJson(reply, { valid: true, ...deps.policies.validate(policyBody(request).text) }));
+    api.delete('/policies/:id', async (request, reply) => sendJson(reply, policyView(deps.policies.remove((request.params as { id: string }).id))));
+    // What-if: would this issuance be allowed, and by which policies. Nothing is issued or recorded.
+    api.post('/policies/test', async (request, reply) => {
+      const asked = body(request) as { app?: unknown; resource?: unknown; action?: unknown; scopes?: unknown; user?: unknown; delegation_depth?: unknown; transport?: unknown; trust_level?: unknown };
+      if (typeof asked.app !== 'string' || typeof asked.resource !== 'string' || typeof asked.action !== 'string') throw new DirectoryError('app, resource and action are required');
+      if (!POLICY_ACTIONS.includes(asked.action as PolicyAction)) throw new DirectoryError(`action must be one of ${POLICY_ACTIONS.join(', ')}`);
+      const app = deps.applications.get(asked.app);
+      if (!app) throw new DirectoryError('unknown application', 404);
+      const resource = deps.resources.get(asked.resource);
+      if (!resource) throw new DirectoryError('unknown resource', 404);
+      const user = typeof asked.user === 'string' ? deps.users.findByIdentifier(asked.user) : null;
+      if (typeof asked.user === 'string' && !user) throw new DirectoryError('unknown user', 404);
+      const scopes = Array.isArray(asked.scopes) ? asked.scopes.filter((scope): scope is string => typeof scope === 'string') : resource.scopes;
+      const depth = typeof asked.delegation_depth === 'number' && Number.isInteger(asked.delegation_depth) ? asked.delegation_depth : (asked.action === 'delegation_chain' || asked.action === 'impersonation' ? 1 : 0);
+      const decision = deps.policyEngine.decide({
+        app, trustLevel: (typeof asked.trust_level === 'string' ? asked.trust_level : 'shared_secret') as never, action: asked.action as PolicyAction,
+        resource: { identifier: resource.identifier, name: resource.name, credentialType: resource.credentialType },
+        grantType: GRANT_FOR_ACTION[asked.action as PolicyAction], scopes, delegationDepth: depth, actors: [],
+        transport: asked.transport === 'socket' ? 'socket' : (asked.action === 'impersonation' ? 'socket' : 'tcp'),
+        user: user ? { id: user.id, email: user.email } : null,
+      });
+      return sendJson(reply, { decision: decision.decision, allowed: decision.decision === 'allow', policies: decision.policies });
+    });
+
     for (const [action, enabled] of [['disable', false], ['enable', true]] as const) {
       api.post(`/applications/:clientId/${action}`, async (request, reply) => {
         const clientId = (request.params as { clientId: string }).clientId;
@@ -255,3 +300,23 @@ function exportAudit(audit: AuditLog, format: string | undefined, reply: Fastify
     .type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson')
     .send(lines.join('\n') + (lines.length ? '\n' : ''));
 }
+
+const GRANT_FOR_ACTION: Record<PolicyAction, string> = {
+  user_delegation: 'authorization_code',
+  refresh: 'refresh_token',
+  autonomous: 'client_credentials',
+  delegation_chain: 'urn:ietf:params:oauth:grant-type:token-exchange',
+  impersonation: 'urn:ietf:params:oauth:grant-type:token-exchange',
+};
+
+function policyBody(request: FastifyRequest): { text: string; description?: string } {
+  const given = body(request) as { text?: unknown; description?: unknown };
+  if (typeof given.text !== 'string' || given.text.length === 0) throw new DirectoryError('text (the Cedar policy) is required');
+  if (given.text.length > 64 * 1024) throw new DirectoryError('the policy text is too long (64 KiB at most)');
+  if (given.description !== undefined && typeof given.description !== 'string') throw new DirectoryError('description must be a string');
+  return { text: given.text, ...(typeof given.description === 'string' ? { description: given.description.slice(0, 500) } : {}) };
+}
+
+const policyView = (policy: StoredPolicy) => ({
+  id: policy.id, text: policy.text, description: policy.description, client_id: policy.clientId, version: policy.addedVersion, created_at: policy.createdAt,
+});

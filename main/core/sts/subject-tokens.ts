@@ -1,3 +1,4 @@
+import type { PolicyEngine } from '../policy/policy-engine.js';
 import { TOKEN_TYPES } from '../../../shared/domain.js';
 import type { Clock } from '../clock.js';
 import { epochSeconds } from '../clock.js';
@@ -148,7 +149,8 @@ const MAX_USER_IDENTIFIER = 320;
  * than what it already may know:
  *   a. the request came in on the local socket (the listener says so, never the request): this machine's
  *      own user only. Else `invalid_request`.
- *   b. the admin permitted the application to impersonate (`app update --allow-impersonation`), and
+ *   b. a Cedar policy may permit the application to impersonate (`app update --allow-impersonation` writes one;
+ *      `PolicyEngine.mayPermit`: whatever the user and the target; issue 5 item 1), and
  *   c. its consent mode is `implicit` (the user is not there to be asked). Else `unauthorized_client`
  *      (RFC 6749 §5.2: the authenticated client may not use this grant), one description for both; both
  *      come before the user is looked up, so an application that may not impersonate learns nothing of users.
@@ -165,6 +167,7 @@ export class SubstituteUserSubjects implements SubjectTokenResolver {
     private readonly users: Users,
     private readonly consents: Consents,
     private readonly families: TokenFamilies,
+    private readonly policy: Pick<PolicyEngine, 'mayPermit'>,
   ) {}
 
   async resolve(token: string, { requester, transport }: { requester: AuthenticatedClient; transport: 'tcp' | 'socket' }): Promise<ResolvedSubject> {
@@ -172,7 +175,7 @@ export class SubstituteUserSubjects implements SubjectTokenResolver {
     if (transport !== 'socket') throw new InvalidRequest('impersonation is only available over the local socket', refused('socket'));
     const app = requester.app;
     const notPermitted = 'this client may not impersonate users (the admin has not permitted it, or its consent mode is not implicit)';
-    if (!app.allowImpersonation) throw new UnauthorizedClient(notPermitted, refused('permitted'));
+    if (!this.policy.mayPermit(app, requester.trustLevel, 'impersonation', { transport, delegationDepth: 1 })) throw new UnauthorizedClient(notPermitted, refused('permitted'));
     if (app.consentMode !== 'implicit') throw new UnauthorizedClient(notPermitted, refused('implicit_consent'));
     const user = token.length <= MAX_USER_IDENTIFIER ? this.users.findByIdentifier(token) : null;
     if (!user?.enabled) {

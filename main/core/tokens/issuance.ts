@@ -9,7 +9,9 @@ import type { TrustLevel } from '../../../shared/domain.js';
 import { mintAccessToken, type ActClaim } from './access-token.js';
 import type { SigningKeys} from './signing-keys.js';
 import { SigningKeyUnavailable } from './signing-keys.js';
-import { OAuthError, ServerError, TemporarilyUnavailable } from '../sts/errors.js';
+import { AccessDenied, OAuthError, ServerError, TemporarilyUnavailable } from '../sts/errors.js';
+import type { IssuanceQuestion } from '../policy/issuance-policy.js';
+import type { PolicyAction, PolicyDecision } from '../policy/policy-engine.js';
 
 export interface AccessTokenRequest {
   app: Application;
@@ -21,6 +23,10 @@ export interface AccessTokenRequest {
   scopes: readonly string[];
   grantType: string;
   trustLevel: TrustLevel;
+  /** The issuance method Cedar decides on (`Action::"…"`). */
+  policyAction: PolicyAction;
+  /** The listener the request came in on (`context.transport` in policies). */
+  transport: 'tcp' | 'socket';
   /** What the audit row should say beyond the token itself (e.g. which API key). Never a secret. */
   auditDetail?: Record<string, unknown>;
   /** Why, when the grant type alone does not say (impersonation). */
@@ -58,6 +64,11 @@ export interface TokenResponse {
 }
 
 /** The `sub` of a token with no user: namespaced so it can never equal a user id (`usr_…`). */
+/** The policy decision point Issuance asks before every issuance (policy/issuance-policy.ts). */
+export interface IssuanceDecider {
+  decide(question: IssuanceQuestion): PolicyDecision;
+}
+
 export const autonomousSubject = (clientId: string): string => `client:${clientId}`;
 
 /**
@@ -74,6 +85,7 @@ export class Issuance {
     private readonly audit: AuditLog,
     private readonly clock: Clock,
     private readonly issuer: () => string,
+    private readonly policy: IssuanceDecider,
   ) {
     this.insertToken = db.prepare(
       `INSERT INTO issued_tokens (jti, client_id, subject, user_id, audience, scope, grant_type, issued_at, expires_at, family_id, parent_jti)
@@ -84,6 +96,13 @@ export class Issuance {
   async issueAccessToken(request: AccessTokenRequest): Promise<TokenResponse> {
     const { app, resource } = request;
     const scope = request.scopes.join(' ');
+    // Issue 5 item 1: every issuance is decided by Cedar, after the grant's own checks and before anything is
+    // minted or spent. A denial names no policy to the client; the refusal row says which ones decided.
+    const decision = this.policy.decide(request);
+    const policy = { decision: decision.decision, policies: decision.policies };
+    if (decision.decision !== 'allow') {
+      throw new AccessDenied('the request is not permitted by policy', { reason: `policy denied ${request.policyAction}`, auditDetail: { policy, policy_action: request.policyAction } });
+    }
     let minted;
     let idToken: string | undefined;
     try {
@@ -124,6 +143,7 @@ export class Issuance {
             scope, trust_level: request.trustLevel, expires_at: minted.exp,
             ...(request.familyId ? { family_id: request.familyId, refresh_token: request.refreshToken !== undefined, id_token: idToken !== undefined } : {}),
             ...request.auditDetail,
+            policy, policy_action: request.policyAction,
           },
         });
       });

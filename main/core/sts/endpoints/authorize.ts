@@ -12,7 +12,8 @@ import type { Resource, Resources } from '../../directory/resources.js';
 import type { User, Users } from '../../directory/users.js';
 import type { Db } from '../../store/database.js';
 import type { AuthorizationCodes } from '../authorization-codes.js';
-import { OAuthError } from '../errors.js';
+import { AccessDenied, OAuthError } from '../errors.js';
+import type { IssuanceDecider } from '../../tokens/issuance.js';
 import type { Params } from '../params.js';
 import { isWellFormedChallenge } from '../pkce.js';
 import { redirectUriMatches, withQuery } from '../redirect-uri.js';
@@ -88,6 +89,8 @@ export interface AuthorizationDeps {
   audit: AuditLog;
   clock: Clock;
   issuer: () => string;
+  /** Cedar (issue 5 item 1): a request no policy permits is refused before the user is asked. */
+  policy: IssuanceDecider;
 }
 
 /**
@@ -111,6 +114,7 @@ export class AuthorizationEndpoint {
         if (request.prompts.has('none')) throw new RedirectedError(new OAuthError('login_required', 400, 'the user is not signed in to Latchkey'), request.redirectUri, request.state);
         return { kind: 'page', status: 200, html: renderSignInPage(`/oauth2/authorize?${signInQuery(params)}`) };
       }
+      this.checkPolicy(request, user.id);
       const mustAsk = request.prompts.has('consent') || request.prompts.has('login') || request.prompts.has('select_account')
         // OAuth 2.1 §7.3.1: a dynamically registered client's identity is not vouched for; ask every time.
         || request.app.registration === 'dynamic';
@@ -300,9 +304,29 @@ export class AuthorizationEndpoint {
     return { kind: 'redirect', location: withQuery(redirectUri, { ...params, iss: this.deps.issuer() }) };
   }
 
+  /**
+   * Each requested resource (Latchkey itself when none) must be permitted for user delegation; a denial is
+   * `access_denied` at the redirect URI, the policy text never shown. The client has proved nothing here,
+   * so `trust_level` is `none`; the token endpoint decides again with what the client proves there.
+   */
+  private checkPolicy(request: ValidatedRequest, userId: string): void {
+    const audiences = request.resources.length > 0 ? request.resources.map((resource) => resource.identifier) : [this.deps.issuer()];
+    for (const identifier of audiences) {
+      const decision = this.deps.policy.decide({
+        app: request.app, userId, resource: { identifier }, scopes: request.scopes, grantType: GRANT_TYPES.authorizationCode,
+        trustLevel: 'none', policyAction: 'user_delegation', transport: 'tcp',
+      });
+      if (decision.decision !== 'allow') {
+        throw new RedirectedError(new AccessDenied('the request is not permitted by policy', {
+          reason: 'policy denied user_delegation', auditDetail: { policy: { decision: decision.decision, policies: decision.policies }, policy_action: 'user_delegation', resource: identifier },
+        }), request.redirectUri, request.state);
+      }
+    }
+  }
+
   private refusal(error: unknown, clientId: string | null): AuthorizationOutcome {
     if (error instanceof RedirectedError) {
-      this.recordRefusal(clientId, `${error.oauth.error}: ${error.oauth.reason ?? error.oauth.message}`);
+      this.recordRefusal(clientId, `${error.oauth.error}: ${error.oauth.reason ?? error.oauth.message}`, error.oauth.auditDetail);
       return this.answer(error.redirectUri, { error: error.oauth.error, error_description: error.oauth.description, state: error.state });
     }
     if (error instanceof ShownError) {
@@ -312,9 +336,9 @@ export class AuthorizationEndpoint {
     throw error;
   }
 
-  private recordRefusal(clientId: string | null, reason: string): void {
+  private recordRefusal(clientId: string | null, reason: string, detail?: Record<string, unknown>): void {
     try {
-      this.deps.audit.record({ event: 'authorization.refused', decision: 'deny', clientId: clientId?.slice(0, 200) ?? null, reason: reason.slice(0, 500) });
+      this.deps.audit.record({ event: 'authorization.refused', decision: 'deny', clientId: clientId?.slice(0, 200) ?? null, reason: reason.slice(0, 500), ...(detail ? { detail } : {}) });
     } catch {
       // The refusal stands whether or not it could be recorded.
     }

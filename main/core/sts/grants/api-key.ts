@@ -29,7 +29,7 @@ export class ApiKeyGrant implements GrantHandler {
     private readonly release: SecretRelease,
   ) {}
 
-  async handle({ client, params }: GrantContext): Promise<TokenResponse> {
+  async handle({ client, params, transport }: GrantContext): Promise<TokenResponse> {
     const presented = params.get('api_key');
     if (presented === undefined) throw new InvalidRequest('api_key is required');
     const clientId = this.apiKeys.resolve(presented);
@@ -44,6 +44,8 @@ export class ApiKeyGrant implements GrantHandler {
       userId: null,
       grantType: this.grantType,
       trustLevel: 'api_key',
+      policyAction: 'autonomous',
+      transport,
     });
   }
 }

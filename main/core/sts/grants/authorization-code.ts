@@ -38,7 +38,7 @@ export class AuthorizationCodeGrant implements GrantHandler {
     private readonly clock: Clock,
   ) {}
 
-  async handle({ client, params }: GrantContext): Promise<TokenResponse> {
+  async handle({ client, params, transport }: GrantContext): Promise<TokenResponse> {
     if (!client) throw new InvalidClient('client authentication is required');
     const presented = params.get('code');
     if (presented === undefined) throw new InvalidRequest('code is required');
@@ -62,7 +62,7 @@ export class AuthorizationCodeGrant implements GrantHandler {
     const authorization = { userId: code.userId, consentId: code.consentId, scopes: code.scopes, resources: code.resources, authTime: code.authTime, nonce: code.nonce };
     const audience = this.tokens.audience(authorization, params);
     try {
-      return await this.tokens.issue(client, this.grantType, authorization, audience, (familyId) => {
+      return await this.tokens.issue(client, this.grantType, transport, authorization, audience, (familyId) => {
         if (!this.codes.spend(code.codeHash, familyId)) throw new CodeSpentMeanwhile('the authorization code is invalid, expired or already used', { reason: 'code spent by a concurrent request' });
       });
     } catch (error) {

@@ -44,7 +44,7 @@ export class CibaGrant implements GrantHandler {
     private readonly clock: Clock,
   ) {}
 
-  async handle({ client, params }: GrantContext): Promise<TokenResponse> {
+  async handle({ client, params, transport }: GrantContext): Promise<TokenResponse> {
     if (!client) throw new InvalidClient('client authentication is required');
     const presented = params.get('auth_req_id');
     if (presented === undefined) throw new InvalidRequest('auth_req_id is required');
@@ -61,16 +61,16 @@ export class CibaGrant implements GrantHandler {
       if (tooSoon) throw withDetail(new SlowDown(approval.intervalSeconds + 5), detail);
       throw withDetail(new AuthorizationPending('the user has not answered yet'), detail);
     }
-    return this.issue(client, approval, params);
+    return this.issue(client, approval, params, transport);
   }
 
-  private issue(client: NonNullable<GrantContext['client']>, approval: Approval, params: GrantContext['params']): Promise<TokenResponse> {
+  private issue(client: NonNullable<GrantContext['client']>, approval: Approval, params: GrantContext['params'], transport: GrantContext['transport']): Promise<TokenResponse> {
     const consentId = approval.consentId!;
     if (!this.consents.isActive(consentId)) throw badRequestId('consent withdrawn');
     if (!this.users.get(approval.userId)?.enabled) throw badRequestId('user disabled');
     const authorization = { userId: approval.userId, consentId, scopes: approval.scopes, resources: approval.resources, authTime: approval.decidedAt!, nonce: null };
     const audience = this.tokens.audience(authorization, params);
-    return this.tokens.issue(client, this.grantType, authorization, audience, () => {
+    return this.tokens.issue(client, this.grantType, transport, authorization, audience, () => {
       // Single use: of two polls racing on one approval, one issues.
       if (!this.approvals.redeem(approval.id)) throw badRequestId('auth_req_id redeemed by a concurrent request');
     });

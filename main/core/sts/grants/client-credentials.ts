@@ -15,7 +15,7 @@ export class ClientCredentialsGrant implements GrantHandler {
 
   constructor(private readonly applications: Applications, private readonly resources: Resources, private readonly issuance: Issuance, private readonly release: SecretRelease) {}
 
-  async handle({ client, params }: GrantContext): Promise<TokenResponse> {
+  async handle({ client, params, transport }: GrantContext): Promise<TokenResponse> {
     if (!client) throw new InvalidClient('client authentication is required');
     // OAuth 2.1 §4.2: "The client credentials grant type MUST only be used by confidential clients."
     if (client.app.clientType !== 'confidential') throw new UnauthorizedClient('public clients cannot use client_credentials');
@@ -26,6 +26,8 @@ export class ClientCredentialsGrant implements GrantHandler {
       userId: null,
       grantType: this.grantType,
       trustLevel: client.trustLevel,
+      policyAction: 'autonomous',
+      transport,
     });
   }
 }

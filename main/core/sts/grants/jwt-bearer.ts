@@ -26,7 +26,7 @@ export class JwtBearerGrant implements GrantHandler {
     private readonly release: SecretRelease,
   ) {}
 
-  async handle({ client, params }: GrantContext): Promise<TokenResponse> {
+  async handle({ client, params, transport }: GrantContext): Promise<TokenResponse> {
     const assertion = params.get('assertion');
     if (assertion === undefined) throw new InvalidRequest('assertion is required');
     let verified;
@@ -56,6 +56,8 @@ export class JwtBearerGrant implements GrantHandler {
       userId: null,
       grantType: this.grantType,
       trustLevel: 'key_bound',
+      policyAction: 'autonomous',
+      transport,
     });
   }
 }

@@ -45,7 +45,7 @@ export class RefreshTokenGrant implements GrantHandler {
     private readonly issuer: () => string,
   ) {}
 
-  async handle({ client, params }: GrantContext): Promise<TokenResponse> {
+  async handle({ client, params, transport }: GrantContext): Promise<TokenResponse> {
     if (!client) throw new InvalidClient('client authentication is required');
     const presented = params.get('refresh_token');
     if (presented === undefined) throw new InvalidRequest('refresh_token is required');
@@ -94,6 +94,8 @@ export class RefreshTokenGrant implements GrantHandler {
       scopes: scopesFor(audience, scopes),
       grantType: this.grantType,
       trustLevel: client.trustLevel,
+      policyAction: 'refresh',
+      transport,
       familyId: family.id,
       refreshToken: successor.token,
       // OIDC Core §12.2: a refreshed ID token keeps sub and auth_time and carries no nonce.

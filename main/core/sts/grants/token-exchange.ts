@@ -128,6 +128,8 @@ export class TokenExchangeGrant implements GrantHandler {
         scopes,
         grantType: this.grantType,
         trustLevel: requester.trustLevel,
+        policyAction: background ? 'impersonation' : 'delegation_chain',
+        transport,
         act: { sub: autonomousSubject(requester.app.clientId), client_id: requester.app.clientId, ...(subject.act ? { act: subject.act } : {}) },
         delegationDepth: subject.delegationDepth + 1,
         parentJti: subject.jti ?? undefined,

@@ -58,7 +58,7 @@ export class UserTokens {
    * Issues, starting the family inside the issuing write. `spend` runs there too, first: it spends what the
    * tokens are issued for (the code, the approved request) and throws if another request spent it already.
    */
-  issue(client: AuthenticatedClient, grantType: string, authorization: UserAuthorization, audience: UserAudience, spend: (familyId: string) => void): Promise<TokenResponse> {
+  issue(client: AuthenticatedClient, grantType: string, transport: 'tcp' | 'socket', authorization: UserAuthorization, audience: UserAudience, spend: (familyId: string) => void): Promise<TokenResponse> {
     const familyId = this.families.newId();
     const refresh = client.app.grantTypes.includes(GRANT_TYPES.refreshToken) ? this.families.newRefreshToken(familyId) : null;
     const { userId } = authorization;
@@ -70,6 +70,9 @@ export class UserTokens {
       scopes: scopesFor(audience, authorization.scopes),
       grantType,
       trustLevel: client.trustLevel,
+      // The user approved it, on the consent page or through a backchannel approval: user delegation.
+      policyAction: 'user_delegation',
+      transport,
       familyId,
       refreshToken: refresh?.token,
       idToken: authorization.scopes.includes('openid')
