@@ -159,7 +159,7 @@ export class Broker {
     this.policies = new Policies(this.db, this.policyEngine, this.audit, this.clock);
     const policy = new IssuancePolicy(this.policyEngine, this.resources, this.users);
     const issuance = new Issuance(this.db, this.groupCommit, this.keys, this.audit, this.clock, issuer, policy);
-    const release = new SecretRelease(this.groupCommit, new ResourceSecrets(this.db, this.vault), this.audit);
+    const release = new SecretRelease(this.groupCommit, new ResourceSecrets(this.db, this.vault), this.audit, policy);
     const userTokens = new UserTokens(this.families, this.resources, this.keys, issuance, this.clock, issuer);
     const token = new TokenEndpoint([
       new ClientCredentialsGrant(this.applications, this.resources, issuance, release),

@@ -93,6 +93,21 @@ describe('vaulted static credentials (admin API, passphrase vault)', () => {
     expect(scoped.body).toEqual({ access_token: FIRST, issued_token_type: STATIC_SECRET, token_type: 'N_A' });
   });
 
+  it('an admin forbid policy denies the release like any issuance: access_denied, nothing released, the policy id audited', async () => {
+    const added = await test.admin('POST', '/policies', { text: `forbid (principal == Application::"${reader.clientId}", action == Action::"autonomous", resource == Resource::"${WEATHER}");` });
+    expect(added.status).toBe(201);
+    try {
+      const head = auditHead(test);
+      await expectRefused(test, () => clientCredentials(reader), { status: 400, error: 'access_denied', secrets: released, mayChange: ['policies'] });
+      const rows = auditSince(test, head);
+      expect(rows.map((row) => row.event)).not.toContain('secret.released');
+      expect(JSON.parse(rows.find((row) => row.event === 'token.refused')!.detail!)).toMatchObject({ policy: { decision: 'deny', policies: [added.body.id] } });
+    } finally {
+      expect((await test.admin('DELETE', `/policies/${added.body.id}`)).status).toBeLessThan(300);
+    }
+    expect((await clientCredentials(reader)).body.access_token).toBe(FIRST);
+  });
+
   it('the api-key grant releases it too', async () => {
     const key = await test.admin('POST', `/applications/${reader.clientId}/api-keys`);
     const answer = await postForm(`${test.issuer}/oauth2/token`, { grant_type: 'api_key', api_key: key.body.api_key, resource: WEATHER });

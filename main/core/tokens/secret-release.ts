@@ -4,15 +4,24 @@ import type { Application } from '../directory/applications.js';
 import type { ResourceSecrets } from '../directory/resource-secrets.js';
 import type { Resource } from '../directory/resources.js';
 import type { GroupCommit } from '../store/group-commit.js';
-import { OAuthError, ServerError, TemporarilyUnavailable } from '../sts/errors.js';
+import { AccessDenied, OAuthError, ServerError, TemporarilyUnavailable } from '../sts/errors.js';
 import { VaultError } from '../vault/key-vault.js';
-import type { TokenResponse } from './issuance.js';
+import type { ActClaim } from './access-token.js';
+import type { IssuanceDecider, TokenResponse } from './issuance.js';
+import type { PolicyAction } from '../policy/policy-engine.js';
 
 export interface SecretReleaseRequest {
   app: Application;
   /** `client:<client_id>` for autonomous requests, the user's id otherwise. */
   subject: string;
+  userId: string | null;
   resource: Resource;
+  /** The issuance method Cedar decides on, as for a token (issue 5 item 1: every issuance). */
+  policyAction: PolicyAction;
+  transport: 'tcp' | 'socket';
+  /** The chain the request continues (token exchange), for the policy's `actors` and depth. */
+  act?: ActClaim | undefined;
+  delegationDepth?: number | undefined;
   grantType: string;
   trustLevel: TrustLevel;
   /** The scopes asked for and allowed; recorded, never echoed: the secret's power is not Latchkey's to narrow. */
@@ -38,9 +47,15 @@ export interface SecretReleaseRequest {
  * for it (RFC 7662 §2.2, RFC 7009 §2.2); a static secret is ended by rotating it.
  */
 export class SecretRelease {
-  constructor(private readonly commit: GroupCommit, private readonly secrets: ResourceSecrets, private readonly audit: AuditLog) {}
+  constructor(private readonly commit: GroupCommit, private readonly secrets: ResourceSecrets, private readonly audit: AuditLog, private readonly policy: IssuanceDecider) {}
 
   async release(request: SecretReleaseRequest): Promise<TokenResponse> {
+    // Decided by Cedar like every token, before anything is read from the vault.
+    const decision = this.policy.decide(request);
+    const policy = { decision: decision.decision, policies: decision.policies };
+    if (decision.decision !== 'allow') {
+      throw new AccessDenied('the request is not permitted by policy', { reason: `policy denied ${request.policyAction}`, auditDetail: { policy, policy_action: request.policyAction } });
+    }
     let secret: string | null = null;
     try {
       await this.commit.run(() => {
@@ -59,6 +74,7 @@ export class SecretRelease {
             scope: request.scopes.join(' '),
             trust_level: request.trustLevel,
             secret_set_at: this.secrets.setAtOf(request.resource.identifier),
+            policy, policy_action: request.policyAction,
             ...request.auditDetail,
           },
         });

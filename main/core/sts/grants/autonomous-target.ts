@@ -17,8 +17,8 @@ export interface Target {
  */
 export function issueFor(target: Target, issuance: Issuance, release: SecretRelease, request: Omit<AccessTokenRequest, 'resource' | 'scopes'>): Promise<TokenResponse> {
   if (target.resource.credentialType === 'vaulted') {
-    return release.release({ app: request.app, subject: request.subject, resource: target.resource, grantType: request.grantType, trustLevel: request.trustLevel, scopes: target.scopes,
-      auditDetail: request.auditDetail, auditReason: request.auditReason, redeem: request.redeem });
+    return release.release({ app: request.app, subject: request.subject, userId: request.userId, resource: target.resource, grantType: request.grantType, trustLevel: request.trustLevel, scopes: target.scopes,
+      policyAction: request.policyAction, transport: request.transport, auditDetail: request.auditDetail, auditReason: request.auditReason, redeem: request.redeem });
   }
   return issuance.issueAccessToken({ ...request, resource: target.resource, scopes: target.scopes });
 }

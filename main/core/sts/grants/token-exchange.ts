@@ -116,7 +116,13 @@ export class TokenExchangeGrant implements GrantHandler {
       if (target.credentialType === 'vaulted') {
         // A static secret (issue 5 item 3): the chain's rules above all applied, but there is no token to
         // record, no `act` to carry and no parent to revoke it with; rotating the secret is what ends it.
-        return await this.release.release({ app: requester.app, subject: subject.sub, resource: target, grantType: this.grantType, trustLevel: requester.trustLevel, scopes, auditDetail, auditReason, redeem });
+        return await this.release.release({
+          app: requester.app, subject: subject.sub, userId: subject.userId, resource: target, grantType: this.grantType, trustLevel: requester.trustLevel, scopes,
+          policyAction: background ? 'impersonation' : 'delegation_chain', transport,
+          act: { sub: autonomousSubject(requester.app.clientId), client_id: requester.app.clientId, ...(subject.act ? { act: subject.act } : {}) },
+          delegationDepth: subject.delegationDepth + 1,
+          auditDetail, auditReason, redeem,
+        });
       }
       const now = epochSeconds(this.clock);
       return await this.issuance.issueAccessToken({
