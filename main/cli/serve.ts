@@ -77,6 +77,8 @@ export async function serve(options: ServeOptions): Promise<Broker> {
   process.once('SIGINT', () => void stop('SIGINT'));
   process.once('SIGTERM', () => void stop('SIGTERM'));
   writeRuntime(options.dataDir, { issuer, pid: process.pid, socket, started_at: new Date().toISOString() }, broker.adminToken);
+  // Up and announced: now compile what the first request would otherwise wait for (Cedar).
+  setImmediate(() => broker.warmUp());
 
   const vault = broker.vaultStatus();
   // The broker warned about a locked vault while opening; the summary below says it once.

@@ -269,6 +269,19 @@ export class Broker {
   }
 
   /**
+   * Compiles the policy engine, which otherwise compiles on first use: a shell calls this once it has
+   * announced that the broker is up, so the start is not held up by it. A policy set that no longer loads
+   * is reported here; until it loads, every issuance fails closed.
+   */
+  warmUp(): void {
+    try {
+      this.policyEngine.warm();
+    } catch (error) {
+      this.log.error(`the policy engine could not be loaded; nothing will be issued until it can: ${(error as Error).message}`);
+    }
+  }
+
+  /**
    * Serves the same application on the local socket (DESIGN.md §6): a Unix domain socket, by default
    * `DATA_DIR/run/latchkey.sock` (Windows: a named pipe). After `listen`: the issuer is the TCP one.
    * Refuses, with a one-line LocalSocketError, a path held by a live socket or by anything but a socket,

@@ -94,26 +94,51 @@ const ID_ANNOTATION = /@id\("([^"\\]+)"\)/;
  * satisfied forbid denies; otherwise a satisfied permit allows; otherwise deny).
  */
 export class PolicyEngine {
-  private readonly cedar: Cedar;
-  readonly schema: string;
-  readonly defaults: readonly PolicyText[];
+  private compiled: { cedar: Cedar; schema: string; defaults: readonly PolicyText[] } | undefined;
+  /** Admin policies handed over before Cedar was compiled; parsed with the defaults when it is. */
+  private pending: readonly PolicyText[] | undefined;
   private admin: readonly PolicyText[] = [];
   private inForce: Record<string, string> = {};
   /** `mayPermit` answers for the set in force, by application and trust level; emptied on every load. */
   private readonly mayPermitCache = new Map<string, boolean>();
 
-  constructor() {
-    // Loaded here, not at import: the CLI's admin commands import nothing of the broker, and `serve` pays
-    // the compile once. CommonJS build: it reads its .wasm beside itself, so it stays out of the bundle.
-    this.cedar = createRequire(import.meta.url)('@cedar-policy/cedar-wasm/nodejs') as Cedar;
-    this.schema = policyFile('latchkey.cedarschema');
-    const parsed = this.cedar.checkParseSchema(this.schema);
+  /**
+   * Compiles Cedar (~350 ms: the wasm module, then the schema) on first use, not at construction, so that a
+   * broker is listening before it pays for it: `serve` warms it right after. Nothing is ever decided without
+   * it: whatever needs Cedar compiles it first, synchronously. CommonJS build: it reads its .wasm beside
+   * itself, so it stays out of the CLI bundle, and the admin commands never load it.
+   */
+  private get core(): { cedar: Cedar; schema: string; defaults: readonly PolicyText[] } {
+    if (this.compiled) return this.compiled;
+    const cedar = createRequire(import.meta.url)('@cedar-policy/cedar-wasm/nodejs') as Cedar;
+    const schema = policyFile('latchkey.cedarschema');
+    const parsed = cedar.checkParseSchema(schema);
     if (parsed.type !== 'success') throw new Error(`the Cedar schema does not parse: ${parsed.errors.map((error) => error.message).join('; ')}`);
-    if (this.cedar.preparseSchema(SCHEMA_ID, this.schema).type !== 'success') throw new Error('the Cedar schema could not be loaded');
-    const text = policyFile('defaults.cedar');
-    const statements = this.statements(text);
-    this.defaults = statements.map((statement, index) => ({ id: ID_ANNOTATION.exec(statement)?.[1] ?? `default.${index}`, text: statement }));
-    this.load([]);
+    if (cedar.preparseSchema(SCHEMA_ID, schema).type !== 'success') throw new Error('the Cedar schema could not be loaded');
+    const statements = statementsOf(cedar, policyFile('defaults.cedar'));
+    const defaults = statements.map((statement, index) => ({ id: ID_ANNOTATION.exec(statement)?.[1] ?? `default.${index}`, text: statement }));
+    this.compiled = { cedar, schema, defaults };
+    const pending = this.pending ?? [];
+    this.pending = undefined;
+    this.load(pending);
+    return this.compiled;
+  }
+
+  private get cedar(): Cedar {
+    return this.core.cedar;
+  }
+
+  get schema(): string {
+    return this.core.schema;
+  }
+
+  get defaults(): readonly PolicyText[] {
+    return this.core.defaults;
+  }
+
+  /** Compiles Cedar now, if it is not yet: called once the broker listens. */
+  warm(): void {
+    void this.core;
   }
 
   get adminPolicies(): readonly PolicyText[] {
@@ -141,6 +166,12 @@ export class PolicyEngine {
    * parse, the set in force stays as it was.
    */
   load(admin: readonly PolicyText[]): void {
+    if (!this.compiled) {
+      // Parsed (and refused if it does not parse) when Cedar is compiled, before any decision.
+      this.pending = [...admin];
+      this.admin = [...admin];
+      return;
+    }
     const staticPolicies: Record<string, string> = {};
     for (const policy of [...this.defaults, ...admin]) staticPolicies[policy.id] = policy.text;
     const answer = this.cedar.preparsePolicySet(POLICY_SET_ID, { staticPolicies });
@@ -218,9 +249,13 @@ export class PolicyEngine {
   }
 
   private statements(text: string): string[] {
-    const parts = this.cedar.policySetTextToParts(text);
-    if (parts.type !== 'success') throw new PolicyInvalid(problemsOf(text, parts.errors));
-    if (parts.policy_templates.length > 0) throw new PolicyInvalid([{ message: 'templates are not supported', line: null, column: null }]);
-    return parts.policies;
+    return statementsOf(this.cedar, text);
   }
+}
+
+function statementsOf(cedar: Cedar, text: string): string[] {
+  const parts = cedar.policySetTextToParts(text);
+  if (parts.type !== 'success') throw new PolicyInvalid(problemsOf(text, parts.errors));
+  if (parts.policy_templates.length > 0) throw new PolicyInvalid([{ message: 'templates are not supported', line: null, column: null }]);
+  return parts.policies;
 }
