@@ -35,6 +35,18 @@ describe('the policy engine (real Cedar)', () => {
     expect(engine.decide({ ...chain, delegationDepth: 4 })).toEqual({ decision: 'deny', policies: ['default.delegation_depth'] });
   });
 
+  it('a decision remembered for a request is forgotten as soon as the policy set changes', () => {
+    const request = { ...base, action: 'autonomous' as const, user: null };
+    expect(engine.decide(request).decision).toBe('allow');
+    expect(engine.decide(request).decision).toBe('allow');
+    engine.load([{ id: 'f', text: `forbid (principal == Application::"${base.app.clientId}", action, resource);` }]);
+    expect(engine.decide(request)).toEqual({ decision: 'deny', policies: ['f'] });
+    // Another application: not the same request, not the same answer.
+    expect(engine.decide({ ...request, app: { ...base.app, clientId: 'app_other' } }).decision).toBe('allow');
+    engine.load([]);
+    expect(engine.decide(request).decision).toBe('allow');
+  });
+
   it('may a policy permit impersonation at all (partial evaluation, whatever the resource and the user)', () => {
     const may = () => engine.mayPermit(base.app, 'shared_secret', 'impersonation', { transport: 'socket', delegationDepth: 1 });
     expect(may()).toBe(false);

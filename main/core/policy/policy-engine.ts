@@ -93,12 +93,20 @@ const ID_ANNOTATION = /@id\("([^"\\]+)"\)/;
  * the request: a few entities built from what the grant already holds. Deny wins (Cedar's rule: any
  * satisfied forbid denies; otherwise a satisfied permit allows; otherwise deny).
  */
+const DECISION_CACHE_SIZE = 4096;
+
 export class PolicyEngine {
   private compiled: { cedar: Cedar; schema: string; defaults: readonly PolicyText[] } | undefined;
   /** Admin policies handed over before Cedar was compiled; parsed with the defaults when it is. */
   private pending: readonly PolicyText[] | undefined;
   private admin: readonly PolicyText[] = [];
   private inForce: Record<string, string> = {};
+  /**
+   * Decisions for the set in force, by every input of the request; emptied on every load. Cedar's answer is
+   * a function of the policy set and the request alone (no clock, no state), so a repeated request — an
+   * agent renewing the same token — costs a Map lookup instead of a trip through the wasm boundary.
+   */
+  private readonly decisions = new Map<string, PolicyDecision>();
   /** `mayPermit` answers for the set in force, by application and trust level; emptied on every load. */
   private readonly mayPermitCache = new Map<string, boolean>();
 
@@ -179,6 +187,7 @@ export class PolicyEngine {
     this.admin = [...admin];
     this.inForce = staticPolicies;
     this.mayPermitCache.clear();
+    this.decisions.clear();
   }
 
   /**
@@ -211,6 +220,21 @@ export class PolicyEngine {
   }
 
   decide(request: PolicyRequest, options: { validateRequest?: boolean } = {}): PolicyDecision {
+    const { app, resource, user } = request;
+    const key = JSON.stringify([app.clientId, app.name, app.identityType, app.subType, request.trustLevel, request.action, resource.identifier, resource.name,
+      resource.credentialType, request.grantType, request.scopes, request.delegationDepth, request.actors, request.transport, user?.id, user?.email, options.validateRequest === true]);
+    const known = this.decisions.get(key);
+    if (known) return known;
+    if (!this.compiled) this.warm();
+    const decision = this.evaluate(request, options);
+    // Bounded: the oldest answer goes first. (A decision that failed to evaluate is a deny, cached too: the
+    // same request fails the same way until the set changes.)
+    if (this.decisions.size >= DECISION_CACHE_SIZE) this.decisions.delete(this.decisions.keys().next().value!);
+    this.decisions.set(key, decision);
+    return decision;
+  }
+
+  private evaluate(request: PolicyRequest, options: { validateRequest?: boolean }): PolicyDecision {
     const principal = { type: 'Application', id: request.app.clientId };
     const resource = { type: 'Resource', id: request.resource.identifier };
     const entities: CedarModule.EntityJson[] = [
