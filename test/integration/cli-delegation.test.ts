@@ -4,11 +4,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postForm, postJson, type TestBroker } from '../support/broker.js';
 import { Browser, pkce } from '../support/browser.js';
-import { CLI_PASSPHRASE, latchkey, latchkeyJson, requireFreshBuild, ServeProcess, stopAllChildren } from '../support/cli.js';
+import { CLI_PASSPHRASE, latchkey, latchkeyJson, requireFreshBuild, rowCounts, ServeProcess, stopAllChildren } from '../support/cli.js';
 
 const NOTES = 'https://notes.example.test/api';
 const REDIRECT = 'http://127.0.0.1:43123/callback';
@@ -111,31 +110,22 @@ describe('latchkey for user delegation', () => {
       ['authorization_code without a redirect URI', [], /needs at least one redirect URI/],
       ['an ID-token algorithm Latchkey does not sign with', ['--redirect-uri', REDIRECT, '--id-token-alg', 'HS256'], /--id-token-alg: /],
     ];
-    function rowCounts(): Record<string, number> {
-      const db = new Database(join(dataDir, 'latchkey.db'), { readonly: true, fileMustExist: true });
-      try {
-        const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all() as Array<{ name: string }>;
-        return Object.fromEntries(tables.map(({ name }) => [name, (db.prepare(`SELECT COUNT(*) AS n FROM "${name}"`).get() as { n: number }).n]));
-      } finally {
-        db.close();
-      }
-    }
     it.each(cases)('%s', async (_name, flags, problem) => {
-      const before = rowCounts();
+      const before = rowCounts(dataDir);
       const result = await cli('app', 'create', '--name', 'Bad', '--auth', 'none', '--grant', 'authorization_code', ...flags);
       expect(result.code).not.toBe(0);
       expect(result.stdout).toBe('');
       expect(result.stderr.trimEnd().split('\n')).toHaveLength(1);
       expect(result.stderr).toMatch(problem);
-      expect(rowCounts()).toEqual(before);
+      expect(rowCounts(dataDir)).toEqual(before);
     });
 
     it('login-url --next that leaves the authorization endpoint', async () => {
-      const before = rowCounts();
+      const before = rowCounts(dataDir);
       const result = await cli('login-url', '--next', '//evil.example/');
       expect(result.code).not.toBe(0);
       expect(result.stderr).toMatch(/--next: must be a relative path to \/oauth2\/authorize/);
-      expect(rowCounts()).toEqual(before);
+      expect(rowCounts(dataDir)).toEqual(before);
     });
 
     it('consent revoke of an unknown consent', async () => {

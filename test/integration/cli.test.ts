@@ -3,11 +3,10 @@
 import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postForm } from '../support/broker.js';
-import { CLI_PASSPHRASE, latchkey, latchkeyJson, readRuntime, REPO_ROOT, requireFreshBuild, ServeProcess, stopAllChildren, type CliResult } from '../support/cli.js';
+import { CLI_PASSPHRASE, latchkey, latchkeyJson, readRuntime, REPO_ROOT, requireFreshBuild, rowCounts, ServeProcess, stopAllChildren, type CliResult } from '../support/cli.js';
 
 const NOTES = 'https://notes.example.test/api';
 const WITH_PASSPHRASE = { LATCHKEY_VAULT_PASSPHRASE: CLI_PASSPHRASE };
@@ -232,21 +231,11 @@ describe('latchkey against a running `latchkey serve`', () => {
       ['serve with a bad --port', () => ['serve', '--port', 'http'], /--port must be a number from 0 to 65535/],
     ];
 
-    /** Rows in every table, read from the SQLite file the broker commits to. */
-    function rowCounts(): Record<string, number> {
-      const db = new Database(join(dataDir, 'latchkey.db'), { readonly: true, fileMustExist: true });
-      try {
-        const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all() as Array<{ name: string }>;
-        return Object.fromEntries(tables.map(({ name }) => [name, (db.prepare(`SELECT COUNT(*) AS n FROM "${name}"`).get() as { n: number }).n]));
-      } finally {
-        db.close();
-      }
-    }
 
     it.each(cases)('%s', async (_name, args, problem) => {
-      const before = rowCounts();
+      const before = rowCounts(dataDir);
       expectOneLineError(await cli(...args()), problem);
-      expect(rowCounts()).toEqual(before);
+      expect(rowCounts(dataDir)).toEqual(before);
     });
   });
 

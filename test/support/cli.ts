@@ -1,6 +1,7 @@
 // The real `latchkey` command, as a user runs it: `node bin/latchkey.js …` (the built CLI in dist/), and
 // `latchkey serve` as a child process on 127.0.0.1:0 with its own data dir. Every child is tracked so a
 // test can always stop what it started (stopAllChildren in afterAll).
+import Database from 'better-sqlite3';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -229,4 +230,15 @@ export function startLatchkey(args: string[], options: RunOptions = {}): Running
       }
     },
   };
+}
+
+/** Rows in every table of a data dir's SQLite file (what the broker committed): bad input must change none. */
+export function rowCounts(dataDir: string): Record<string, number> {
+  const db = new Database(join(dataDir, 'latchkey.db'), { readonly: true, fileMustExist: true });
+  try {
+    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all() as Array<{ name: string }>;
+    return Object.fromEntries(tables.map(({ name }) => [name, (db.prepare(`SELECT COUNT(*) AS n FROM "${name}"`).get() as { n: number }).n]));
+  } finally {
+    db.close();
+  }
 }
