@@ -58,7 +58,7 @@ import { DEFAULT_LOCAL_SOCKET_LIMITS, defaultSocketPath, LocalSocketServer, type
 import { registerUiPlaceholder } from './ui/placeholder.js';
 import type { KeyVault } from './vault/key-vault.js';
 import { VaultError } from './vault/key-vault.js';
-import { KeychainKeyVault, probeKeychain } from './vault/keychain.js';
+import { KeychainKeyVault } from './vault/keychain.js';
 import { PassphraseKeyVault, type ScryptParams } from './vault/passphrase.js';
 import { Vault } from './vault/vault.js';
 import { ResourceSecrets } from './directory/resource-secrets.js';
@@ -324,7 +324,8 @@ export class Broker {
         if (this.vault.status.state !== 'unlocked') this.vault.markLocked(error.code, error.message);
         this.audit.record({ event: 'vault.unlock_failed', decision: 'deny', reason: error.message });
         if (error.code === 'wrong_passphrase' || error.code === 'backend_mismatch') throw error;
-        this.log.warn(error.message);
+        // The status's message says what happened and what to do; `serve` prints it once.
+        this.log.warn(this.vaultStatus().message ?? error.message);
         return;
       }
       throw error;
@@ -376,12 +377,9 @@ export class Broker {
       this.log.warn(`${this.vaultStatus().message}`);
       return null;
     }
-    if (this.vault.backend === 'keychain') return new KeychainKeyVault();
-    const probe = await probeKeychain();
-    if (probe.available) return new KeychainKeyVault();
-    this.vault.markLocked('no_keychain', `no OS keychain is reachable (${probe.reason})`);
-    this.log.warn(`${this.vaultStatus().message}`);
-    return null;
+    // An existing keychain vault, or a fresh one: creating its key writes it and reads it back, which is
+    // the probe; a keychain that is not there leaves the vault uninitialized and locked, saying so.
+    return new KeychainKeyVault();
   }
 
   /** Forgets what can no longer matter: assertion jtis past expiry, token records a day past expiry. */

@@ -16,12 +16,13 @@ export class KeychainKeyVault implements KeyVault {
   async store(vaultId: string, masterKey: Buffer): Promise<{ kdf: null; wrappedKey: null }> {
     let readBack: string | null;
     try {
-      await setPassword(SERVICE, account(vaultId), masterKey.toString('base64'));
       // Read it back: a keychain that accepts writes but loses them must not be trusted with the only copy.
-      readBack = await getPassword(SERVICE, account(vaultId));
+      // The write and its read-back are also the probe of a fresh vault (probeKeychain, without the extra
+      // entry), so a first start makes two D-Bus round trips instead of four.
+      readBack = await withinTime(setPassword(SERVICE, account(vaultId), masterKey.toString('base64')).then(() => getPassword(SERVICE, account(vaultId))));
     } catch (error) {
       // A VaultError leaves the broker up and locked, saying why, instead of failing its start.
-      throw new VaultError('no_keychain', `the OS keychain cannot be reached (${describe(error)})`);
+      throw new VaultError('no_keychain', `no OS keychain is reachable (${describe(error)})`);
     }
     if (readBack !== masterKey.toString('base64')) {
       throw new VaultError('no_keychain', 'the OS keychain did not keep the vault key');
@@ -32,7 +33,7 @@ export class KeychainKeyVault implements KeyVault {
   async load(meta: VaultMeta): Promise<Buffer> {
     let stored: string | null;
     try {
-      stored = await getPassword(SERVICE, account(meta.vault_id));
+      stored = await withinTime(getPassword(SERVICE, account(meta.vault_id)));
     } catch (error) {
       throw new VaultError('no_keychain', `the OS keychain cannot be reached (${describe(error)})`);
     }
@@ -77,6 +78,20 @@ export async function probeKeychain(timeoutMs = 3000): Promise<KeychainProbe> {
     .catch((error: unknown): KeychainProbe => ({ available: false, reason: describe(error) }));
   try {
     return await Promise.race([probe, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A D-Bus activation can hang: a keychain that does not answer in time counts as none. */
+async function withinTime<T>(work: Promise<T>, timeoutMs = 3000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error('the OS keychain did not answer in time')), timeoutMs);
+    timer.unref();
+  });
+  try {
+    return await Promise.race([work, timeout]);
   } finally {
     clearTimeout(timer);
   }
