@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { GRANT_TYPES } from '../../../../shared/domain.js';
 import type { AuditLog } from '../../audit/audit-log.js';
 import type { Clock } from '../../clock.js';
-import { formActionSource, renderConsentPage, renderErrorPage, renderSignInPage } from '../../consent/consent-page.js';
+import { formActionSource, renderConsentPage, renderErrorPage, renderSignInPage, type ConsentPageView } from '../../consent/consent-page.js';
 import type { Consents } from '../../consent/consents.js';
 import { downstreamTree, parseDownstream, serializeDownstream, type DownstreamHop } from '../../consent/downstream.js';
 import type { UiSession } from '../../consent/ui-sessions.js';
@@ -91,7 +91,29 @@ export interface AuthorizationDeps {
   issuer: () => string;
   /** Cedar (issue 5 item 1): a request no policy permits is refused before the user is asked. */
   policy: IssuanceDecider;
+  /** Brokered resources' upstream accounts (issue 5 item 4): the consent page offers to connect missing ones. */
+  brokered?: BrokeredAccountsView | undefined;
 }
+
+/** What the consent page needs to know of a user's upstream accounts. */
+export interface BrokeredAccountsView {
+  status(providerId: string, userId: string): 'not_connected' | 'connected' | 'needs_attention';
+  providerName(providerId: string): string;
+  /** The origin the browser is sent to when connecting (the page's CSP must let its form lead there). */
+  authorizationOrigin(providerId: string): string;
+}
+
+/** A connect started from the consent page: checked against the page's transaction, session and CSRF token. */
+export interface ConsentConnect {
+  userId: string;
+  providerId: string;
+  session: UiSession;
+  /** This same authorization request, to come back to after the callback. */
+  returnTo: string;
+}
+
+/** The fields of the consent page's connect form. */
+const CONNECT_FIELDS = new Set(['transaction', 'csrf', 'provider']);
 
 /**
  * The authorization endpoint (OAuth 2.1 §4.1.1, OIDC Core §3.1.2): validates the request, finds the user
@@ -197,6 +219,51 @@ export class AuthorizationEndpoint {
     }
   }
 
+  /**
+   * POST /oauth2/providers/connect (issue 5 item 4): the consent page's offer to connect an upstream account
+   * for a brokered resource of the request. The form carries the page's transaction and CSRF token, checked
+   * as for the decision but not spent: the user answers the consent page after coming back. Only a provider
+   * of one of the request's resources; the way back is this request, rebuilt from the transaction.
+   */
+  connectFromConsent(form: Params | null, session: UiSession | null): ConsentConnect | AuthorizationOutcome {
+    let clientId: string | null = null;
+    try {
+      if (!form) throw new ShownError(400, 'Bad request', 'The form must be posted as a form.', 'connect not sent as a form body');
+      const duplicate = form.firstDuplicate(new Set());
+      if (duplicate) throw new ShownError(400, 'Bad request', 'The form was sent with a field twice.', `duplicate field ${duplicate}`);
+      const extra = form.names().find((name) => !CONNECT_FIELDS.has(name));
+      if (extra !== undefined) throw new ShownError(400, 'Bad request', 'The form carried fields it does not have.', `unexpected field ${extra.slice(0, 50)}`);
+      if (!session) throw new ShownError(403, 'Not signed in', 'Sign in to Latchkey, then start again from the application.', 'no UI session', 'access_denied');
+      const id = form.get('transaction');
+      const row = id === undefined ? undefined : this.deps.db.prepare('SELECT * FROM authorization_requests WHERE id = ?').get(id) as TransactionRow | undefined;
+      if (!row || row.used_at !== null || row.expires_at <= this.deps.clock.now()) {
+        throw new ShownError(400, 'This request is over', 'This consent request was already answered or has expired. Start again from the application.', row ? 'transaction used or expired' : 'unknown transaction');
+      }
+      clientId = row.client_id;
+      if (row.session_hash.length !== session.idHash.length || !timingSafeEqual(row.session_hash, session.idHash)) {
+        throw new ShownError(403, 'Request refused', 'This consent request belongs to another sign-in.', 'transaction of another session', 'access_denied');
+      }
+      const csrf = form.get('csrf');
+      if (csrf === undefined || !secretMatches(csrf, row.csrf_hash)) throw new ShownError(403, 'Request refused', 'The form could not be verified. Start again from the application.', csrf === undefined ? 'missing CSRF token' : 'wrong CSRF token', 'access_denied');
+      const resources = JSON.parse(row.resources) as string[];
+      const providerId = form.get('provider');
+      const offered = resources.map((identifier) => this.deps.resources.get(identifier)).filter((resource) => resource?.credentialType === 'brokered').map((resource) => resource!.providerId);
+      if (providerId === undefined || !offered.includes(providerId)) throw new ShownError(400, 'Bad request', 'This request does not need that provider.', 'provider not among the request\'s brokered resources');
+      const query = new URLSearchParams({ response_type: 'code', client_id: row.client_id });
+      if (row.redirect_uri_given === 1) query.set('redirect_uri', row.redirect_uri);
+      const scopes = JSON.parse(row.scopes) as string[];
+      if (scopes.length) query.set('scope', scopes.join(' '));
+      for (const resource of resources) query.append('resource', resource);
+      if (row.state !== null) query.set('state', row.state);
+      if (row.nonce !== null) query.set('nonce', row.nonce);
+      query.set('code_challenge', row.code_challenge);
+      query.set('code_challenge_method', 'S256');
+      return { userId: row.user_id, providerId, session, returnTo: `/oauth2/authorize?${query}` };
+    } catch (error) {
+      return this.refusal(error, clientId);
+    }
+  }
+
   /** Forgets transactions nobody can answer any more. */
   sweep(): void {
     this.deps.db.prepare('DELETE FROM authorization_requests WHERE expires_at < ?').run(this.deps.clock.now() - 3600_000);
@@ -279,7 +346,10 @@ export class AuthorizationEndpoint {
       request.state ?? null, request.nonce ?? null, request.codeChallenge, JSON.stringify(request.scopes),
       JSON.stringify(request.resources.map((resource) => resource.identifier)), session.startedAt, now, now + TRANSACTION_LIFETIME_MS,
       serializeDownstream(downstream));
+    // Brokered resources whose upstream account is not connected (issue 5 item 4): the page offers to connect them.
+    const connect = this.deps.brokered ? this.connectOffers(request.resources, user.id, this.deps.brokered) : [];
     const html = renderConsentPage({
+      connect,
       transactionId: id,
       csrfToken: csrf,
       applicationName: request.app.name,
@@ -296,7 +366,18 @@ export class AuthorizationEndpoint {
         scopes: hop.scopes,
       })),
     });
-    return { kind: 'page', status: 200, html, formAction: formActionSource(request.redirectUri) };
+    const upstreamOrigins = connect.map((offer) => this.deps.brokered!.authorizationOrigin(offer.providerId));
+    return { kind: 'page', status: 200, html, formAction: [...new Set([formActionSource(request.redirectUri), ...upstreamOrigins])].join(' ') };
+  }
+
+  private connectOffers(resources: readonly Resource[], userId: string, brokered: BrokeredAccountsView): ConsentPageView['connect'] {
+    const offers = new Map<string, ConsentPageView['connect'][number]>();
+    for (const resource of resources) {
+      if (resource.credentialType !== 'brokered' || resource.providerId === null || offers.has(resource.providerId)) continue;
+      const status = brokered.status(resource.providerId, userId);
+      if (status !== 'connected') offers.set(resource.providerId, { providerId: resource.providerId, providerName: brokered.providerName(resource.providerId), needsAttention: status === 'needs_attention' });
+    }
+    return [...offers.values()];
   }
 
   /** Every authorization response carries `iss` (RFC 9207 §2). */
