@@ -135,7 +135,7 @@ export const ADMIN_COMMANDS: Record<string, AdminCommand> = {
       const admin = client();
       return admin.request('POST', '/providers', values['client-secret-stdin'] === true ? { ...body, client_secret: await readSecretFromStdin('Client secret: ') } : body);
     },
-    human: (result) => { const p = result as ProviderView; return `Provider created: ${p.id} (${p.name})\n  Register this redirect URI at the provider: <issuer>/oauth2/providers/callback\n  Then connect your account: latchkey provider connect ${p.id}`; },
+    human: (result) => { const p = result as ProviderView; return `Provider created: ${p.id} (${p.name})\n  Register Latchkey's redirect URI at the provider: Latchkey's issuer followed by /oauth2/providers/callback\n  Then connect your account: latchkey provider connect ${p.id}`; },
     fields: { name: 'name', issuer: 'issuer', client_id: 'client-id', client_secret: 'client-secret-stdin', scopes: 'scope' },
   },
   'provider list': {
