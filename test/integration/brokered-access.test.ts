@@ -273,6 +273,34 @@ describe('brokered access to an external provider (oidc-provider upstream)', () 
         code_challenge: challenge, code_challenge_method: 'S256', state: 'st' }), { redirect: { to: stranger.redirectUri, error: 'invalid_target', state: 'st', iss: test.issuer } });
     });
 
+    it('token exchange with a user\'s token (a delegation chain the consent covered) reaches it for that user; an autonomous chain does not', async () => {
+      const planner = await test.admin('POST', '/applications', { name: 'Planner', identity_type: 'mcp_server', grant_types: ['token-exchange'], resources: [BROKERED] });
+      const served = 'http://127.0.0.1:7999/mcp';
+      expect((await test.admin('POST', '/resources', { name: 'Planner MCP', identifier: served, scopes: ['plan:use'], served_by: planner.body.client_id })).status).toBe(201);
+      const client = await registerDelegatedApp(test, { resources: [served] });
+      const { verifier, challenge } = pkce();
+      const { code: granted } = await browser.authorizeAndAllow({ response_type: 'code', client_id: client.clientId, redirect_uri: client.redirectUri, resource: served,
+        code_challenge: challenge, code_challenge_method: 'S256' });
+      const userToken = await postForm(`${test.issuer}/oauth2/token`, { grant_type: 'authorization_code', client_id: client.clientId, code: granted, code_verifier: verifier, redirect_uri: client.redirectUri });
+      expect(userToken.status, userToken.text).toBe(200);
+      const head = auditHead(test);
+      const exchanged = await postForm(`${test.issuer}/oauth2/token`, { grant_type: TOKEN_EXCHANGE, subject_token: userToken.body.access_token, subject_token_type: ACCESS_TOKEN, resource: BROKERED },
+        { basic: [planner.body.client_id, planner.body.client_secret] });
+      expect(exchanged.status, exchanged.text).toBe(200);
+      expect(exchanged.body).toMatchObject({ issued_token_type: ACCESS_TOKEN, token_type: 'Bearer' });
+      expect(await upstream.userinfo(exchanged.body.access_token)).toMatchObject({ status: 200, body: { sub: 'ada' } });
+      const row = auditSince(test, head).find((r) => r.event === 'brokered.released')!;
+      expect(row).toMatchObject({ client_id: planner.body.client_id, subject: ownerId });
+      expect(JSON.parse(row.detail!)).toMatchObject({ provider_id: providerId, policy_action: 'delegation_chain', delegation_depth: 1 });
+
+      // A chain that started without a user (a service's own token) has no upstream account to use: refused.
+      const service = await test.admin('POST', '/applications', { name: 'Cron', identity_type: 'service', resources: [served] });
+      const own = await postForm(`${test.issuer}/oauth2/token`, { grant_type: 'client_credentials', resource: served }, { basic: [service.body.client_id, service.body.client_secret] });
+      expect(own.status, own.text).toBe(200);
+      await expectRefused(test, () => postForm(`${test.issuer}/oauth2/token`, { grant_type: TOKEN_EXCHANGE, subject_token: own.body.access_token, subject_token_type: ACCESS_TOKEN, resource: BROKERED },
+        { basic: [planner.body.client_id, planner.body.client_secret] }), { status: 400, error: 'invalid_target' });
+    });
+
     it('impersonation over the local socket reaches it under the user\'s background grant, audited as impersonation', async () => {
       const app = await test.admin('POST', '/applications', { name: 'Indexer', identity_type: 'service', grant_types: ['token-exchange'], consent_mode: 'implicit', resources: [BROKERED] });
       expect(app.status, JSON.stringify(app.body)).toBe(201);
