@@ -139,6 +139,19 @@ describe('brokered access to an external provider (oidc-provider upstream)', () 
       expect(page.html).toContain('access_denied: the user said &#60;no&#62;');
     });
 
+    it('with the provider\'s token endpoint down (5xx, or the connection dropped): a clear error page, audited, nothing changed', async () => {
+      try {
+        for (const mode of ['5xx', 'refuse'] as const) {
+          upstream.tokenEndpoint = mode;
+          const page = await expectFrontChannelRefused(test, () => callback(good), { shown: 502 });
+          expect(page.html).toContain('did not complete the connection');
+        }
+      } finally {
+        upstream.tokenEndpoint = 'up';
+      }
+      expect(await providerView()).toMatchObject({ status: 'not_connected' });
+    });
+
     it('connects the account: tokens sealed in the vault, the connection spent, audited', async () => {
       const head = auditHead(test);
       const page = await callback(good);
@@ -264,6 +277,9 @@ describe('brokered access to an external provider (oidc-provider upstream)', () 
       const refused = await expectRefused(test, () => postForm(`${test.issuer}/oauth2/token`, { grant_type: 'client_credentials', resource: BROKERED },
         { basic: [service.body.client_id, service.body.client_secret] }), { status: 400, error: 'invalid_target' });
       expect(refused.body.error_description).toMatch(/only for a user/);
+      const key = await test.admin('POST', `/applications/${service.body.client_id}/api-keys`);
+      await expectRefused(test, () => postForm(`${test.issuer}/oauth2/token`, { grant_type: 'api_key', api_key: key.body.api_key, resource: BROKERED }),
+        { status: 400, error: 'invalid_target', secrets: [key.body.api_key] });
     });
 
     it('an application without that dependency is refused at the authorization endpoint: invalid_target, nothing changed', async () => {
@@ -379,5 +395,24 @@ describe('brokered access to an external provider (oidc-provider upstream)', () 
     expect(JSON.parse(rows[0]!.detail!)).toEqual({ provider_id: providerId, upstream_revocation: 'revoked' });
     // In use by a resource: the provider itself stays.
     expect((await test.admin('DELETE', `/providers/${providerId}`)).status).toBe(409);
+  });
+
+  it('a provider configured by explicit endpoints (no discovery) connects too; one no resource names can be deleted', async () => {
+    const created = await test.admin('POST', '/providers', { name: 'Plain OAuth', client_id: upstream.clientId, client_secret: upstream.clientSecret, scopes: ['api:read'],
+      endpoints: { authorization_endpoint: `${upstream.issuer}/auth`, token_endpoint: `${upstream.issuer}/token`, revocation_endpoint: `${upstream.issuer}/token/revocation` } });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect(created.body).toMatchObject({ issuer: null, has_client_secret: true, status: 'not_connected' });
+    const started = await test.admin('POST', `/providers/${created.body.id}/connect`, {});
+    const url = new URL(started.body.authorization_url);
+    expect(url.origin + url.pathname).toBe(`${upstream.issuer}/auth`);
+    const page = await callback(await upstream.authorize(url.href));
+    expect(page.status, page.html).toBe(200);
+    const token = test.broker.vault.get(`provider-access-token:${created.body.id}:${ownerId}`)!.toString();
+    expect(await upstream.introspect(token)).toMatchObject({ active: true });
+    const deleted = await test.admin('DELETE', `/providers/${created.body.id}`);
+    expect(deleted).toMatchObject({ status: 200, body: { id: created.body.id, deleted: true } });
+    expect(await upstream.introspect(token)).toMatchObject({ active: false });
+    expect(count(test, 'vault_items', 'id LIKE ?', `%${created.body.id}%`)).toBe(0);
+    expect(count(test, 'providers', 'id = ?', created.body.id)).toBe(0);
   });
 });

@@ -147,7 +147,13 @@ export class ProviderConnections {
         throw refuse(400, 'Not connected', `The answer did not come from ${provider.name} (its issuer does not match). The account was not connected.`, iss === null ? 'callback without iss' : 'callback iss does not match the provider');
       }
       const oidc = await openIdClient();
-      const verifier = this.vault.get(verifierItem(connection.id))?.toString('utf8');
+      let verifier: string | undefined;
+      try {
+        verifier = this.vault.get(verifierItem(connection.id))?.toString('utf8');
+      } catch (cause) {
+        if (cause instanceof VaultError) throw refuse(503, 'Vault locked', 'Latchkey\'s vault is locked: unlock it, then start again. Nothing was changed.', `vault: ${cause.code}`);
+        throw cause;
+      }
       if (!verifier) throw refuse(400, 'Unknown request', 'This connection request can no longer be completed. Start again.', 'PKCE verifier missing');
       // openid-client takes the redirect_uri from this URL: Latchkey's own callback, never the request's Host.
       const currentUrl = new URL(`${this.issuer()}${CALLBACK_PATH}?${params}`);
@@ -159,7 +165,7 @@ export class ProviderConnections {
       }
       const connectionId = connection.id;
       const userId = connection.user_id;
-      const spent = this.transaction(() => {
+      const spend = () => this.transaction(() => {
         // Single use: of two callbacks racing with one state, one connects.
         if (this.db.prepare('UPDATE provider_connections SET used_at = ? WHERE id = ? AND used_at IS NULL').run(this.clock.now(), connectionId).changes !== 1) return false;
         this.vault.delete(verifierItem(connectionId));
@@ -168,6 +174,14 @@ export class ProviderConnections {
           detail: { provider_id: provider.id, refresh_token: tokens.refreshToken !== undefined, expires_at: tokens.expiresAt } });
         return true;
       });
+      let spent: boolean;
+      try {
+        spent = spend();
+      } catch (cause) {
+        // The vault was locked meanwhile: the transaction rolled back, so nothing is half-stored.
+        if (cause instanceof VaultError) throw refuse(503, 'Vault locked', 'Latchkey\'s vault is locked: unlock it, then start again. Nothing was changed.', `vault: ${cause.code}`);
+        throw cause;
+      }
       if (!spent) throw refuse(400, 'Already used', 'This answer was used already. Start again to connect the account.', 'callback replayed concurrently');
       if (connection.return_to !== null && isSafeNext(connection.return_to)) return { kind: 'redirect', location: connection.return_to };
       return { kind: 'page', status: 200, title: 'Connected', message: `Your ${provider.name} account is connected to Latchkey. Applications you authorize can now reach it through Latchkey.` };
