@@ -359,6 +359,7 @@ describe('brokered access to an external provider (oidc-provider upstream)', () 
       const { challenge } = pkce();
       const page = await browser.authorize(authorizeParams(challenge));
       expect(page.html).toContain('Connect Upstream');
+      expect(page.html).toContain('with your Upstream account: <code>api:read</code>');
       expect(page.headers.get('content-security-policy')).toContain(`form-action 'self' ${new URL(other.redirectUri).origin} ${upstream.issuer}`);
       const connect = /<form method="post" action="\/oauth2\/providers\/connect">([\s\S]*?)<\/form>/.exec(page.html)![1]!;
       const fields = Object.fromEntries([...connect.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((match) => [match[1]!, match[2]!]));

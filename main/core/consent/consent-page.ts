@@ -55,7 +55,8 @@ export interface ConsentPageView {
   registration: 'admin' | 'dynamic';
   redirectHost: string;
   userName: string;
-  resources: Array<{ name: string; identifier: string; scopes: string[] }>;
+  /** `upstream`: a brokered resource, reached with the user's account at that provider with those scopes. */
+  resources: Array<{ name: string; identifier: string; scopes: string[]; upstream?: { provider: string; scopes: string[] } }>;
   /** The OpenID Connect scopes asked for (openid, profile, email, offline_access). */
   identityScopes: string[];
   /** What the resources' serving applications may in turn reach for the user (issue 4 item 1), by depth. */
@@ -76,7 +77,9 @@ export function renderConsentPage(view: ConsentPageView): string {
     ? `<p class="unverified">Unverified application: it registered itself; Latchkey cannot vouch for its name.</p>`
     : '<p>Registered by your Latchkey admin.</p>';
   const resources = view.resources.map((resource) => `<li><strong>${escapeHtml(resource.name)}</strong> <code>${escapeHtml(resource.identifier)}</code>
-<div class="scopes">${resource.scopes.length ? resource.scopes.map((scope) => `<code>${escapeHtml(scope)}</code>`).join(' ') : 'no scopes'}</div></li>`).join('\n');
+<div class="scopes">${resource.upstream
+    ? `with your ${escapeHtml(resource.upstream.provider)} account: ${resource.upstream.scopes.length ? resource.upstream.scopes.map((scope) => `<code>${escapeHtml(scope)}</code>`).join(' ') : 'its scopes'}`
+    : resource.scopes.length ? resource.scopes.map((scope) => `<code>${escapeHtml(scope)}</code>`).join(' ') : 'no scopes'}</div></li>`).join('\n');
   const scopeList = (scopes: string[]) => scopes.length ? scopes.map((scope) => `<code>${escapeHtml(scope)}</code>`).join(' ') : 'no scopes';
   const hops = view.downstream.map((hop) => `<li class="${hop.depth <= 1 ? 'hop-1' : hop.depth <= 3 ? `hop-${hop.depth}` : 'hop-deeper'}"><strong>${escapeHtml(hop.applicationName)}</strong> may reach <strong>${escapeHtml(hop.resourceName)}</strong> <code>${escapeHtml(hop.identifier)}</code>
 <div class="scopes">${scopeList(hop.scopes)}</div></li>`).join('\n');

@@ -356,7 +356,12 @@ export class AuthorizationEndpoint {
       registration: request.app.registration,
       redirectHost: redirectHost(request.redirectUri),
       userName: user.name,
-      resources: request.resources.map((resource) => ({ name: resource.name, identifier: resource.identifier, scopes: request.scopes.filter((scope) => resource.scopes.includes(scope)) })),
+      resources: request.resources.map((resource) => ({
+        name: resource.name, identifier: resource.identifier, scopes: request.scopes.filter((scope) => resource.scopes.includes(scope)),
+        // A brokered resource is reached with the user's account at its provider, with these upstream scopes.
+        ...(resource.credentialType === 'brokered' && resource.providerId && this.deps.brokered
+          ? { upstream: { provider: this.deps.brokered.providerName(resource.providerId), scopes: resource.upstreamScopes } } : {}),
+      })),
       identityScopes: request.scopes.filter(isIdentityScope),
       downstream: downstream.map((hop) => ({
         depth: hop.depth,
