@@ -317,6 +317,20 @@ describe('brokered access to an external provider (oidc-provider upstream)', () 
         { basic: [planner.body.client_id, planner.body.client_secret] }), { status: 400, error: 'invalid_target' });
     });
 
+    it('an agent without a browser (CIBA) gets it once the user approves', async () => {
+      const app = await test.admin('POST', '/applications', { name: 'Night agent', identity_type: 'agent', grant_types: ['ciba'], resources: [BROKERED] });
+      expect(app.status, JSON.stringify(app.body)).toBe(201);
+      const basic: [string, string] = [app.body.client_id, app.body.client_secret];
+      const started = await postForm(`${test.issuer}/oauth2/bc-authorize`, { login_hint: 'ada@example.com', resource: BROKERED }, { basic });
+      expect(started.status, started.text).toBe(200);
+      const approval = (await test.admin('GET', '/approvals')).body.find((entry: { client_id: string }) => entry.client_id === app.body.client_id);
+      expect((await test.admin('POST', `/approvals/${approval.id}/approve`)).status).toBe(200);
+      const answer = await postForm(`${test.issuer}/oauth2/token`, { grant_type: 'urn:openid:params:grant-type:ciba', auth_req_id: started.body.auth_req_id }, { basic });
+      expect(answer.status, answer.text).toBe(200);
+      expect(answer.body).toMatchObject({ issued_token_type: ACCESS_TOKEN, token_type: 'Bearer', expires_in: expect.any(Number) });
+      expect(await upstream.userinfo(answer.body.access_token)).toMatchObject({ status: 200, body: { sub: 'ada' } });
+    });
+
     it('impersonation over the local socket reaches it under the user\'s background grant, audited as impersonation', async () => {
       const app = await test.admin('POST', '/applications', { name: 'Indexer', identity_type: 'service', grant_types: ['token-exchange'], consent_mode: 'implicit', resources: [BROKERED] });
       expect(app.status, JSON.stringify(app.body)).toBe(201);
