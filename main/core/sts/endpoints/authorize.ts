@@ -162,35 +162,18 @@ export class AuthorizationEndpoint {
 
   /** POST /oauth2/authorize: the user's decision on a consent page (null: the body was not a form, or had a query). Answers 303. */
   decide(form: Params | null, session: UiSession | null): AuthorizationOutcome {
-    let clientId: string | null = null;
+    const known: { clientId: string | null } = { clientId: null };
     try {
-      if (!form) throw new ShownError(400, 'Bad request', 'The consent form must be posted as a form.', 'decision not sent as a form body');
-      const duplicate = form.firstDuplicate(new Set());
-      if (duplicate) throw new ShownError(400, 'Bad request', 'The form was sent with a field twice.', `duplicate field ${duplicate}`);
-      const extra = form.names().find((name) => !DECISION_FIELDS.has(name));
-      if (extra !== undefined) throw new ShownError(400, 'Bad request', 'The form carried fields it does not have.', `unexpected field ${extra.slice(0, 50)}`);
-      if (!session) throw new ShownError(403, 'Not signed in', 'Sign in to Latchkey, then start again from the application.', 'no UI session', 'access_denied');
-      const id = form.get('transaction');
-      const row = id === undefined ? undefined : this.deps.db.prepare('SELECT * FROM authorization_requests WHERE id = ?').get(id) as TransactionRow | undefined;
-      if (!row || row.used_at !== null || row.expires_at <= this.deps.clock.now()) {
-        throw new ShownError(400, 'This request is over', 'This consent request was already answered or has expired. Start again from the application.', row ? 'transaction used or expired' : 'unknown transaction');
-      }
-      clientId = row.client_id;
-      // The transaction is bound to the session that saw the page (issue 3 item 2): another session's cookie is not enough.
-      if (row.session_hash.length !== session.idHash.length || !timingSafeEqual(row.session_hash, session.idHash)) {
-        throw new ShownError(403, 'Request refused', 'This consent request belongs to another sign-in.', 'transaction of another session', 'access_denied');
-      }
-      const csrf = form.get('csrf');
-      if (csrf === undefined || !secretMatches(csrf, row.csrf_hash)) throw new ShownError(403, 'Request refused', 'The form could not be verified. Start again from the application.', csrf === undefined ? 'missing CSRF token' : 'wrong CSRF token', 'access_denied');
-      const decision = form.get('decision');
+      const { row, session: signedIn } = this.pageForm(form, session, DECISION_FIELDS, known);
+      const decision = form!.get('decision');
       if (decision !== 'allow' && decision !== 'deny') throw new ShownError(400, 'Bad request', 'Choose Allow or Deny.', 'decision is neither allow nor deny');
       const app = this.deps.applications.get(row.client_id);
       const user = this.deps.users.get(row.user_id);
-      if (!app?.enabled || !user?.enabled || user.id !== session.userId) throw new ShownError(400, 'Request refused', 'The application or your account is no longer enabled.', 'client or user disabled', 'access_denied');
+      if (!app?.enabled || !user?.enabled || user.id !== signedIn.userId) throw new ShownError(400, 'Request refused', 'The application or your account is no longer enabled.', 'client or user disabled', 'access_denied');
 
       const scopes = JSON.parse(row.scopes) as string[];
       const resources = JSON.parse(row.resources) as string[];
-      const remember = form.get('remember') === 'yes';
+      const remember = form!.get('remember') === 'yes';
       const state = row.state ?? undefined;
       const code = this.deps.transaction(() => {
         // Single use: of two posts of one form, one decides (a conditional UPDATE under the write lock).
@@ -215,7 +198,7 @@ export class AuthorizationEndpoint {
       if (code === null) return this.answer(row.redirect_uri, { error: 'access_denied', error_description: 'the user denied the request', state });
       return this.answer(row.redirect_uri, { code, state });
     } catch (error) {
-      return this.refusal(error, clientId);
+      return this.refusal(error, known.clientId);
     }
   }
 
@@ -226,27 +209,11 @@ export class AuthorizationEndpoint {
    * of one of the request's resources; the way back is this request, rebuilt from the transaction.
    */
   connectFromConsent(form: Params | null, session: UiSession | null): ConsentConnect | AuthorizationOutcome {
-    let clientId: string | null = null;
+    const known: { clientId: string | null } = { clientId: null };
     try {
-      if (!form) throw new ShownError(400, 'Bad request', 'The form must be posted as a form.', 'connect not sent as a form body');
-      const duplicate = form.firstDuplicate(new Set());
-      if (duplicate) throw new ShownError(400, 'Bad request', 'The form was sent with a field twice.', `duplicate field ${duplicate}`);
-      const extra = form.names().find((name) => !CONNECT_FIELDS.has(name));
-      if (extra !== undefined) throw new ShownError(400, 'Bad request', 'The form carried fields it does not have.', `unexpected field ${extra.slice(0, 50)}`);
-      if (!session) throw new ShownError(403, 'Not signed in', 'Sign in to Latchkey, then start again from the application.', 'no UI session', 'access_denied');
-      const id = form.get('transaction');
-      const row = id === undefined ? undefined : this.deps.db.prepare('SELECT * FROM authorization_requests WHERE id = ?').get(id) as TransactionRow | undefined;
-      if (!row || row.used_at !== null || row.expires_at <= this.deps.clock.now()) {
-        throw new ShownError(400, 'This request is over', 'This consent request was already answered or has expired. Start again from the application.', row ? 'transaction used or expired' : 'unknown transaction');
-      }
-      clientId = row.client_id;
-      if (row.session_hash.length !== session.idHash.length || !timingSafeEqual(row.session_hash, session.idHash)) {
-        throw new ShownError(403, 'Request refused', 'This consent request belongs to another sign-in.', 'transaction of another session', 'access_denied');
-      }
-      const csrf = form.get('csrf');
-      if (csrf === undefined || !secretMatches(csrf, row.csrf_hash)) throw new ShownError(403, 'Request refused', 'The form could not be verified. Start again from the application.', csrf === undefined ? 'missing CSRF token' : 'wrong CSRF token', 'access_denied');
+      const { row, session: signedIn } = this.pageForm(form, session, CONNECT_FIELDS, known);
       const resources = JSON.parse(row.resources) as string[];
-      const providerId = form.get('provider');
+      const providerId = form!.get('provider');
       const offered = resources.map((identifier) => this.deps.resources.get(identifier)).filter((resource) => resource?.credentialType === 'brokered').map((resource) => resource!.providerId);
       if (providerId === undefined || !offered.includes(providerId)) throw new ShownError(400, 'Bad request', 'This request does not need that provider.', 'provider not among the request\'s brokered resources');
       const query = new URLSearchParams({ response_type: 'code', client_id: row.client_id });
@@ -258,10 +225,36 @@ export class AuthorizationEndpoint {
       if (row.nonce !== null) query.set('nonce', row.nonce);
       query.set('code_challenge', row.code_challenge);
       query.set('code_challenge_method', 'S256');
-      return { userId: row.user_id, providerId, session, returnTo: `/oauth2/authorize?${query}` };
+      return { userId: row.user_id, providerId, session: signedIn, returnTo: `/oauth2/authorize?${query}` };
     } catch (error) {
-      return this.refusal(error, clientId);
+      return this.refusal(error, known.clientId);
     }
+  }
+
+  /**
+   * A form posted from the consent page (the decision, or a connect): only its own fields, each once; a UI
+   * session; a live transaction bound to that session (issue 3 item 2: another session's cookie is not enough);
+   * its CSRF token. `known.clientId` is set as soon as the transaction is found, for the refusal's audit row.
+   */
+  private pageForm(form: Params | null, session: UiSession | null, fields: ReadonlySet<string>, known: { clientId: string | null }): { row: TransactionRow; session: UiSession } {
+    if (!form) throw new ShownError(400, 'Bad request', 'The consent form must be posted as a form.', 'form not sent as a form body');
+    const duplicate = form.firstDuplicate(new Set());
+    if (duplicate) throw new ShownError(400, 'Bad request', 'The form was sent with a field twice.', `duplicate field ${duplicate}`);
+    const extra = form.names().find((name) => !fields.has(name));
+    if (extra !== undefined) throw new ShownError(400, 'Bad request', 'The form carried fields it does not have.', `unexpected field ${extra.slice(0, 50)}`);
+    if (!session) throw new ShownError(403, 'Not signed in', 'Sign in to Latchkey, then start again from the application.', 'no UI session', 'access_denied');
+    const id = form.get('transaction');
+    const row = id === undefined ? undefined : this.deps.db.prepare('SELECT * FROM authorization_requests WHERE id = ?').get(id) as TransactionRow | undefined;
+    if (!row || row.used_at !== null || row.expires_at <= this.deps.clock.now()) {
+      throw new ShownError(400, 'This request is over', 'This consent request was already answered or has expired. Start again from the application.', row ? 'transaction used or expired' : 'unknown transaction');
+    }
+    known.clientId = row.client_id;
+    if (row.session_hash.length !== session.idHash.length || !timingSafeEqual(row.session_hash, session.idHash)) {
+      throw new ShownError(403, 'Request refused', 'This consent request belongs to another sign-in.', 'transaction of another session', 'access_denied');
+    }
+    const csrf = form.get('csrf');
+    if (csrf === undefined || !secretMatches(csrf, row.csrf_hash)) throw new ShownError(403, 'Request refused', 'The form could not be verified. Start again from the application.', csrf === undefined ? 'missing CSRF token' : 'wrong CSRF token', 'access_denied');
+    return { row, session };
   }
 
   /** Forgets transactions nobody can answer any more. */
