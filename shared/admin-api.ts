@@ -43,6 +43,9 @@ export const createResourceRequest = z.object({
   served_by: z.string().min(1).max(200).optional(),
   /** A vaulted resource's secret (issue 5 item 3): sealed in the vault, never shown again. */
   secret: resourceSecret.optional(),
+  /** A brokered resource's provider (issue 5 item 4) and the upstream scopes it needs. */
+  provider_id: z.string().min(1).max(200).optional(),
+  upstream_scopes: z.array(scopeToken).max(100).optional(),
 }).strict();
 export type CreateResourceRequest = z.input<typeof createResourceRequest>;
 
@@ -117,6 +120,54 @@ export interface ResourceView {
   /** Vaulted resources only: whether a secret is sealed, and when it was last set. The secret itself is never shown. */
   has_secret?: boolean;
   secret_set_at?: string | null;
+  /** Brokered resources: the upstream provider, and the upstream scopes the resource needs (else null and []). */
+  provider_id: string | null;
+  upstream_scopes: string[];
+}
+
+/** An absolute http(s) URL: an upstream provider's issuer or endpoint. */
+const upstreamUrl = z.string().max(2048).refine((value) => {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'https:' || url.protocol === 'http:') && url.hash === '' && url.username === '' && url.password === '';
+  } catch {
+    return false;
+  }
+}, 'must be an absolute http(s) URL without credentials or fragment');
+
+/**
+ * `POST /api/providers` (`latchkey provider create`): an upstream OAuth 2.0 / OIDC server (issue 5 item 4),
+ * by its issuer (discovery) or by explicit endpoints. The client secret is sealed in the vault and never
+ * shown again.
+ */
+export const createProviderRequest = z.object({
+  name,
+  issuer: upstreamUrl.optional(),
+  endpoints: z.object({
+    authorization_endpoint: upstreamUrl,
+    token_endpoint: upstreamUrl,
+    revocation_endpoint: upstreamUrl.optional(),
+  }).strict().optional(),
+  client_id: z.string().min(1).max(500),
+  client_secret: z.string().min(1, 'the client secret is empty').max(4096, 'the client secret is longer than 4 KiB').optional(),
+  scopes: z.array(scopeToken).max(100).default([]),
+}).strict();
+export type CreateProviderRequest = z.input<typeof createProviderRequest>;
+
+export interface ProviderView {
+  /** e.g. "prv_…" */
+  id: string;
+  name: string;
+  issuer: string | null;
+  client_id: string;
+  has_client_secret: boolean;
+  scopes: string[];
+  /** The owner's upstream account with this provider. */
+  status: 'not_connected' | 'connected' | 'needs_attention';
+  /** Why it needs attention (e.g. "the upstream refresh token was revoked"), else null. Never a token. */
+  attention: string | null;
+  connected_at: string | null;
+  created_at: string;
 }
 
 export interface ApiKeyView {

@@ -1,5 +1,5 @@
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
-import type { ApplicationView, ApiKeyView, ApprovalView, ConsentView, ResourceView, VaultStatus } from '../../shared/admin-api.js';
+import type { ApplicationView, ApiKeyView, ApprovalView, ConsentView, ProviderView, ResourceView, VaultStatus } from '../../shared/admin-api.js';
 import type { AdminClient } from './admin-client.js';
 import { CliError } from './cli-error.js';
 import { readSecretFromStdin, readSecretInput } from './prompt.js';
@@ -81,16 +81,19 @@ export const ADMIN_COMMANDS: Record<string, AdminCommand> = {
     human: (result) => { const r = result as { name: string; email: string; created: boolean }; return `${r.created ? 'Owner created' : 'Owner updated'}: ${r.name} <${r.email}>`; },
   },
   'resource create': {
-    usage: 'latchkey resource create --name NAME --identifier URI [--type token|vaulted] [--secret-stdin] [--scope S]... [--lifetime SECONDS] [--served-by CLIENT_ID] [--json]   a vaulted resource reads its secret from stdin',
-    options: { name: str, identifier: str, scope: many, lifetime: str, 'served-by': str, type: str, 'secret-stdin': { type: 'boolean' }, json },
+    usage: 'latchkey resource create --name NAME --identifier URI [--type token|vaulted|brokered] [--secret-stdin] [--provider PROVIDER_ID] [--scope S]... [--lifetime SECONDS] [--served-by CLIENT_ID] [--json]   a vaulted resource reads its secret from stdin; a brokered one names its provider, and its --scope are the upstream scopes',
+    options: { name: str, identifier: str, scope: many, lifetime: str, 'served-by': str, type: str, 'secret-stdin': { type: 'boolean' }, provider: str, json },
     run: async (client, values) => {
       const vaulted = values.type === 'vaulted';
+      const brokered = values.type === 'brokered';
+      if (brokered !== (values.provider !== undefined)) throw new CliError(brokered ? 'a brokered resource needs --provider PROVIDER_ID' : '--provider is for --type brokered', 2);
       if (vaulted && values['secret-stdin'] !== true) throw new CliError('a vaulted resource needs --secret-stdin (the secret is read from stdin, never from the command line)', 2);
       if (!vaulted && values['secret-stdin'] === true) throw new CliError('--secret-stdin is for --type vaulted', 2);
       const body = {
         name: required(values, 'name'),
         identifier: required(values, 'identifier'),
-        scopes: list(values, 'scope') ?? [],
+        // A brokered resource's scopes are the provider's (upstream scopes); Latchkey adds none of its own.
+        ...(brokered ? { provider_id: values.provider, upstream_scopes: list(values, 'scope') ?? [] } : { scopes: list(values, 'scope') ?? [] }),
         ...(values.type ? { credential_type: values.type } : {}),
         ...(values.lifetime ? { token_lifetime: integer(values, 'lifetime') } : {}),
         ...(values['served-by'] ? { served_by: values['served-by'] } : {}),
@@ -99,7 +102,7 @@ export const ADMIN_COMMANDS: Record<string, AdminCommand> = {
       return admin.request('POST', '/resources', vaulted ? { ...body, secret: await readSecretFromStdin('Secret: ') } : body);
     },
     human: (result) => `Resource created: ${(result as ResourceView).identifier}`,
-    fields: { name: 'name', identifier: 'identifier', scopes: 'scope', credential_type: 'type', token_lifetime: 'lifetime', served_by: 'served-by', secret: 'secret-stdin' },
+    fields: { name: 'name', identifier: 'identifier', scopes: 'scope', credential_type: 'type', token_lifetime: 'lifetime', served_by: 'served-by', secret: 'secret-stdin', provider_id: 'provider', upstream_scopes: 'scope' },
   },
   'resource secret set': {
     usage: 'latchkey resource secret set --identifier URI --secret-stdin [--json]   replace a vaulted resource\'s secret (read from stdin)',
@@ -117,7 +120,51 @@ export const ADMIN_COMMANDS: Record<string, AdminCommand> = {
     usage: 'latchkey resource list [--json]',
     options: { json },
     run: (client) => client().request('GET', '/resources'),
-    human: (result) => (result as ResourceView[]).map((r) => `${r.identifier}\t${r.name}\t${r.scopes.join(' ')}${r.credential_type === 'token' ? '' : `\t${r.credential_type}${r.has_secret ? ' (secret set)' : ''}`}`).join('\n') || 'No resources yet.',
+    human: (result) => (result as ResourceView[]).map((r) => `${r.identifier}\t${r.name}\t${(r.credential_type === 'brokered' ? r.upstream_scopes : r.scopes).join(' ')}${r.credential_type === 'token' ? '' : `\t${r.credential_type}${r.has_secret ? ' (secret set)' : ''}${r.provider_id ? ` (${r.provider_id})` : ''}`}`).join('\n') || 'No resources yet.',
+  },
+  'provider create': {
+    usage: 'latchkey provider create --name NAME --issuer URL --client-id ID [--client-secret-stdin] [--scope S]... [--json]   an upstream OAuth / OIDC provider (discovery from its issuer); the client secret is read from stdin',
+    options: { name: str, issuer: str, 'client-id': str, 'client-secret-stdin': { type: 'boolean' }, scope: many, json },
+    run: async (client, values) => {
+      const body = {
+        name: required(values, 'name'),
+        issuer: required(values, 'issuer'),
+        client_id: required(values, 'client-id'),
+        scopes: list(values, 'scope') ?? [],
+      };
+      const admin = client();
+      return admin.request('POST', '/providers', values['client-secret-stdin'] === true ? { ...body, client_secret: await readSecretFromStdin('Client secret: ') } : body);
+    },
+    human: (result) => { const p = result as ProviderView; return `Provider created: ${p.id} (${p.name})\n  Register Latchkey's redirect URI at the provider: Latchkey's issuer followed by /oauth2/providers/callback\n  Then connect your account: latchkey provider connect ${p.id}`; },
+    fields: { name: 'name', issuer: 'issuer', client_id: 'client-id', client_secret: 'client-secret-stdin', scopes: 'scope' },
+  },
+  'provider list': {
+    usage: 'latchkey provider list [--json]   upstream providers and whether your account there is connected',
+    options: { json },
+    run: (client) => client().request('GET', '/providers'),
+    human: (result) => (result as ProviderView[]).map((p) => `${p.id}\t${p.name}\t${p.issuer ?? '-'}\t${p.status}${p.attention ? ` (${p.attention})` : ''}`).join('\n') || 'No providers yet.',
+  },
+  'provider connect': {
+    usage: 'latchkey provider connect PROVIDER_ID [--json]   connect your account: prints the URL to open in your browser (the last line)',
+    options: { json },
+    positionals: 1,
+    run: (client, _values, positionals) => client().request('POST', `/providers/${encodeURIComponent(positional(positionals, 'PROVIDER_ID'))}/connect`, {}),
+    // The URL is the last line of output, so `latchkey provider connect ID | tail -n 1` is the URL.
+    human: (result) => `Open this URL in your browser to connect your account (it expires in 10 minutes):\n${(result as { authorization_url: string }).authorization_url}`,
+  },
+  'provider disconnect': {
+    usage: 'latchkey provider disconnect PROVIDER_ID [--json]   revoke the upstream token (where the provider offers it) and forget it',
+    options: { json },
+    positionals: 1,
+    run: (client, _values, positionals) => client().request('POST', `/providers/${encodeURIComponent(positional(positionals, 'PROVIDER_ID'))}/disconnect`, {}),
+    human: (result) => `Disconnected: ${(result as ProviderView).id} (${(result as ProviderView).name})`,
+  },
+  'provider delete': {
+    usage: 'latchkey provider delete PROVIDER_ID [--json]   refused while a resource names it',
+    options: { json },
+    positionals: 1,
+    run: (client, _values, positionals) => client().request('DELETE', `/providers/${encodeURIComponent(positional(positionals, 'PROVIDER_ID'))}`),
+    human: (result) => `Provider deleted: ${(result as { id: string }).id}`,
   },
   'app create': {
     usage: 'latchkey app create --name NAME [--kind agent|service|application|mcp_server] [--sub-type T] [--auth client_secret_basic|client_secret_post|private_key_jwt|none] [--jwks FILE] [--grant TYPE]... [--resource URI]... [--scope S]... [--redirect-uri URI]... [--consent explicit|implicit] [--max-delegation-depth N] [--id-token-alg RS256|ES256] [--json]',

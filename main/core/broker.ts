@@ -63,6 +63,14 @@ import { PassphraseKeyVault, type ScryptParams } from './vault/passphrase.js';
 import { Vault } from './vault/vault.js';
 import { ResourceSecrets } from './directory/resource-secrets.js';
 import { SecretRelease } from './tokens/secret-release.js';
+import { BrokeredRelease } from './brokered/brokered-release.js';
+import { ProviderAccounts } from './brokered/provider-accounts.js';
+import { ProviderAdmin } from './brokered/provider-admin.js';
+import { ProviderConnections } from './brokered/provider-connections.js';
+import { Providers } from './brokered/providers.js';
+import { registerBrokeredRoutes } from './brokered/routes.js';
+import { UpstreamClients } from './brokered/upstream-client.js';
+import { UpstreamTokens } from './brokered/upstream-tokens.js';
 
 export interface BrokerOptions {
   dataDir: string;
@@ -104,6 +112,10 @@ export class Broker {
   readonly codes: AuthorizationCodes;
   /** The approval queue of backchannel authentication (CIBA); its prompters ask the user. */
   readonly approvals: Approvals;
+  /** Upstream OAuth providers and the users' connected accounts there (brokered access). */
+  readonly providers: Providers;
+  readonly providerAccounts: ProviderAccounts;
+  private readonly providerConnections: ProviderConnections;
   /** The admin credential of this run; written to the data dir by the shell, never logged. */
   readonly adminToken: string;
 
@@ -160,24 +172,37 @@ export class Broker {
     const policy = new IssuancePolicy(this.policyEngine, this.resources, this.users);
     const issuance = new Issuance(this.db, this.groupCommit, this.keys, this.audit, this.clock, issuer, policy);
     const release = new SecretRelease(this.groupCommit, new ResourceSecrets(this.db, this.vault), this.audit, policy);
-    const userTokens = new UserTokens(this.families, this.resources, this.keys, issuance, this.clock, issuer);
+    // Brokered access (issue 5 item 4): openid-client is loaded on first use, never at start.
+    this.providers = new Providers(this.db, this.vault, this.clock);
+    this.providerAccounts = new ProviderAccounts(this.db, this.vault, this.clock);
+    const upstreamClients = new UpstreamClients(this.providers, this.clock);
+    const upstreamTokens = new UpstreamTokens(this.providerAccounts, upstreamClients, this.audit, transaction, this.clock, issuer);
+    const brokered = new BrokeredRelease(this.groupCommit, this.providers, upstreamTokens, this.audit, policy, this.clock);
+    this.providerConnections = new ProviderConnections(this.db, this.vault, this.providers, this.resources, this.providerAccounts, upstreamClients, this.audit, transaction, this.clock, issuer);
+    const providerAdmin = new ProviderAdmin(this.providers, this.providerAccounts, this.providerConnections, upstreamClients, this.resources, this.users, this.audit, transaction, this.log);
+    const userTokens = new UserTokens(this.families, this.resources, this.keys, issuance, brokered, this.clock, issuer);
     const token = new TokenEndpoint([
       new ClientCredentialsGrant(this.applications, this.resources, issuance, release),
       new ApiKeyGrant(this.apiKeys, this.applications, this.resources, issuance, release),
       new JwtBearerGrant(assertions, () => this.issuerUrls.assertionAudiences, this.applications, this.resources, issuance, release),
       new AuthorizationCodeGrant(this.codes, userTokens, this.families, this.consents, this.users, this.audit, transaction, this.clock),
       new CibaGrant(this.approvals, userTokens, this.consents, this.users, this.clock),
-      new RefreshTokenGrant(this.families, this.consents, this.users, this.resources, this.keys, issuance, this.audit, transaction, this.clock, issuer),
+      new RefreshTokenGrant(this.families, this.consents, this.users, this.resources, this.keys, issuance, brokered, this.audit, transaction, this.clock, issuer),
       new TokenExchangeGrant(
         [
           new AccessTokenSubjects(this.db, this.keys, issuer, this.applications, this.resources, this.users, this.chains, this.families, this.consents, this.clock),
           new SubstituteUserSubjects(this.users, this.consents, this.families, this.policyEngine),
         ],
-        this.db, this.keys, assertions, () => this.issuerUrls.assertionAudiences, this.applications, this.resources, issuance, release, this.clock, issuer),
+        this.db, this.keys, assertions, () => this.issuerUrls.assertionAudiences, this.applications, this.resources, issuance, release, brokered, this.clock, issuer),
     ], clients, this.audit);
     this.authorization = new AuthorizationEndpoint({
       db: this.db, transaction, applications: this.applications, resources: this.resources, users: this.users,
       consents: this.consents, codes: this.codes, audit: this.audit, clock: this.clock, issuer, policy,
+      brokered: {
+        status: (providerId, userId) => this.providerAccounts.get(providerId, userId)?.status ?? 'not_connected',
+        providerName: (providerId) => this.providers.get(providerId)?.name ?? providerId,
+        authorizationOrigin: (providerId) => upstreamClients.authorizationOrigin(this.providers.get(providerId)!),
+      },
     });
 
     const registrationLimits = { ...DEFAULT_REGISTRATION_LIMITS, ...options.registrationLimits };
@@ -196,6 +221,7 @@ export class Broker {
       keys: this.keys,
       audit: this.audit,
     });
+    registerBrokeredRoutes(this.http, { issuer, connections: this.providerConnections, providers: this.providers, authorization: this.authorization, sessions: this.sessions, audit: this.audit });
     registerUiPlaceholder(this.http);
     registerUiLogin(this.http, { sessions: this.sessions, audit: this.audit, transaction });
     registerAdminRoutes(this.http, {
@@ -214,6 +240,7 @@ export class Broker {
       consents: this.consents,
       approvals: this.approvals,
       approvalFeed: this.approvalFeed,
+      providers: providerAdmin,
       grantBackgroundAccess: (request) => transaction(() => grantBackgroundAccess(this, request)),
       withdrawConsent: (id, why) => transaction(() => withdrawConsent(this.consents, this.families, this.audit, id, why)),
       deleteApplication: (clientId) => {
@@ -393,6 +420,7 @@ export class Broker {
       this.families.sweep();
       this.authorization.sweep();
       this.approvals.sweep();
+      this.providerConnections.sweep();
     } catch (error) {
       this.log.warn(`sweep failed: ${(error as Error).message}`);
     }

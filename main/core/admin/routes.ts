@@ -8,6 +8,7 @@ import type { Applications, CreatedApplication } from '../directory/applications
 import type { ApiKeys } from '../directory/api-keys.js';
 import type { DeletedApplication } from '../directory/application-deletion.js';
 import type { Resources } from '../directory/resources.js';
+import type { ProviderAdmin } from '../brokered/provider-admin.js';
 import type { Users } from '../directory/users.js';
 import type { Consent, Consents } from '../consent/consents.js';
 import type { Approval, Approvals } from '../consent/approvals.js';
@@ -19,7 +20,7 @@ import { Forbidden, InvalidRequest, OAuthError } from '../sts/errors.js';
 import { VaultError } from '../vault/key-vault.js';
 import { sendError, sendJson } from '../transport/http-app.js';
 import type { VaultStatus } from '../../../shared/admin-api.js';
-import type { CreateApplicationRequest, CreateResourceRequest, GrantConsentRequest, UpdateApplicationRequest } from '../../../shared/admin-api.js';
+import type { CreateApplicationRequest, CreateProviderRequest, CreateResourceRequest, GrantConsentRequest, UpdateApplicationRequest } from '../../../shared/admin-api.js';
 
 /** What the admin API needs of the broker: the directory, the audit log, and a few broker actions. */
 export interface AdminDeps {
@@ -39,6 +40,8 @@ export interface AdminDeps {
   approvalFeed: ApprovalFeed;
   policies: Policies;
   policyEngine: PolicyEngine;
+  /** Upstream providers and the owner's accounts there (brokered access, issue 5 item 4). */
+  providers: ProviderAdmin;
   /** Records the user's background-access grant (and its token family), audited, in one transaction. */
   grantBackgroundAccess: (request: GrantConsentRequest) => { consent: Consent; created: boolean };
   /** Withdraws a consent and ends its token families, in one transaction; null when it was not active. */
@@ -96,7 +99,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
       // A vaulted resource's secret is sealed in this transaction with the row and its audit row; the
       // response (the view) says only that there is one. The audit row names no secret.
       const resource = audited('admin.resource_created', () => deps.resources.create(body(request) as CreateResourceRequest),
-        (created) => ({ resource: created.identifier, detail: { credential_type: created.credentialType } }));
+        (created) => ({ resource: created.identifier, detail: { credential_type: created.credentialType, ...(created.providerId ? { provider_id: created.providerId, upstream_scopes: created.upstreamScopes } : {}) } }));
       return sendJson(reply, deps.resources.view(resource), 201);
     });
     // Rotation (issue 5 item 3): the new secret replaces the old in one transaction with its audit row.
@@ -108,6 +111,14 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
       const resource = audited('admin.resource_secret_replaced', () => deps.resources.replaceSecret(identifier, secret), () => ({ resource: identifier }));
       return sendJson(reply, deps.resources.view(resource));
     });
+
+    // Providers (issue 5 item 4): the client secret goes into the vault and is never shown again; connect answers
+    // the URL the owner opens; disconnect revokes upstream where offered; a provider in use cannot be deleted.
+    api.get('/providers', async (_request, reply) => sendJson(reply, deps.providers.list()));
+    api.post('/providers', async (request, reply) => sendJson(reply, deps.providers.create(body(request) as CreateProviderRequest), 201));
+    api.post('/providers/:id/connect', async (request, reply) => sendJson(reply, await deps.providers.connect((request.params as { id: string }).id)));
+    api.post('/providers/:id/disconnect', async (request, reply) => sendJson(reply, await deps.providers.disconnect((request.params as { id: string }).id)));
+    api.delete('/providers/:id', async (request, reply) => sendJson(reply, await deps.providers.delete((request.params as { id: string }).id)));
 
     api.get('/applications', async (_request, reply) => sendJson(reply, deps.applications.list().map((application) => deps.applications.view(application))));
     api.get('/applications/:clientId', async (request, reply) => {

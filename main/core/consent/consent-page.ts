@@ -55,11 +55,14 @@ export interface ConsentPageView {
   registration: 'admin' | 'dynamic';
   redirectHost: string;
   userName: string;
-  resources: Array<{ name: string; identifier: string; scopes: string[] }>;
+  /** `upstream`: a brokered resource, reached with the user's account at that provider with those scopes. */
+  resources: Array<{ name: string; identifier: string; scopes: string[]; upstream?: { provider: string; scopes: string[] } }>;
   /** The OpenID Connect scopes asked for (openid, profile, email, offline_access). */
   identityScopes: string[];
   /** What the resources' serving applications may in turn reach for the user (issue 4 item 1), by depth. */
   downstream: Array<{ depth: number; applicationName: string; resourceName: string; identifier: string; scopes: string[] }>;
+  /** Upstream accounts the requested brokered resources need and the user has not connected (issue 5 item 4). */
+  connect: Array<{ providerId: string; providerName: string; needsAttention: boolean }>;
 }
 
 const IDENTITY_SCOPE_TEXT: Record<string, string> = {
@@ -74,12 +77,24 @@ export function renderConsentPage(view: ConsentPageView): string {
     ? `<p class="unverified">Unverified application: it registered itself; Latchkey cannot vouch for its name.</p>`
     : '<p>Registered by your Latchkey admin.</p>';
   const resources = view.resources.map((resource) => `<li><strong>${escapeHtml(resource.name)}</strong> <code>${escapeHtml(resource.identifier)}</code>
-<div class="scopes">${resource.scopes.length ? resource.scopes.map((scope) => `<code>${escapeHtml(scope)}</code>`).join(' ') : 'no scopes'}</div></li>`).join('\n');
+<div class="scopes">${resource.upstream
+    ? `with your ${escapeHtml(resource.upstream.provider)} account: ${resource.upstream.scopes.length ? resource.upstream.scopes.map((scope) => `<code>${escapeHtml(scope)}</code>`).join(' ') : 'its scopes'}`
+    : resource.scopes.length ? resource.scopes.map((scope) => `<code>${escapeHtml(scope)}</code>`).join(' ') : 'no scopes'}</div></li>`).join('\n');
   const scopeList = (scopes: string[]) => scopes.length ? scopes.map((scope) => `<code>${escapeHtml(scope)}</code>`).join(' ') : 'no scopes';
   const hops = view.downstream.map((hop) => `<li class="${hop.depth <= 1 ? 'hop-1' : hop.depth <= 3 ? `hop-${hop.depth}` : 'hop-deeper'}"><strong>${escapeHtml(hop.applicationName)}</strong> may reach <strong>${escapeHtml(hop.resourceName)}</strong> <code>${escapeHtml(hop.identifier)}</code>
 <div class="scopes">${scopeList(hop.scopes)}</div></li>`).join('\n');
   const downstream = view.downstream.length
     ? `<h2>What they may reach for you in turn</h2>\n<p>Allowing this also lets the services above pass your access on, each step only this far:</p>\n<ul>\n${hops}\n</ul>`
+    : '';
+  // Each its own form, carrying the page's transaction and CSRF token; it leads to the provider and back here.
+  const connect = view.connect.map((offer) => `<form method="post" action="/oauth2/providers/connect">
+<input type="hidden" name="transaction" value="${escapeHtml(view.transactionId)}">
+<input type="hidden" name="csrf" value="${escapeHtml(view.csrfToken)}">
+<input type="hidden" name="provider" value="${escapeHtml(offer.providerId)}">
+<p>Your <strong>${escapeHtml(offer.providerName)}</strong> account ${offer.needsAttention ? 'needs to be connected again' : 'is not connected yet'}. <button type="submit">Connect ${escapeHtml(offer.providerName)}</button></p>
+</form>`).join('\n');
+  const connectSection = view.connect.length
+    ? `<h2>Connect your accounts</h2>\n<p>Some of these resources are reached with your account at another service. Connect it before you allow this; you come back to this page.</p>\n${connect}`
     : '';
   const identity = view.identityScopes.map((scope) => `<li><code>${escapeHtml(scope)}</code>: ${escapeHtml(IDENTITY_SCOPE_TEXT[scope] ?? scope)}</li>`).join('\n');
   return page('Allow access?', `<h1>Allow <em>${escapeHtml(view.applicationName)}</em> to act for you?</h1>
@@ -94,7 +109,8 @@ ${view.identityScopes.length ? `<h2>About you</h2>\n<ul>\n${identity}\n</ul>` : 
 <p><label><input type="checkbox" name="remember" value="yes"> Remember this decision</label></p>
 <button type="submit" name="decision" value="allow">Allow</button>
 <button type="submit" name="decision" value="deny">Deny</button>
-</form>`);
+</form>
+${connectSection}`);
 }
 
 /**
@@ -114,5 +130,10 @@ export function renderSignInPage(next: string): string {
 
 /** An error that must not be sent to the client's redirect URI (OAuth 2.1 §4.1.2.1): shown to the user instead. */
 export function renderErrorPage(title: string, message: string): string {
+  return renderMessagePage(title, message);
+}
+
+/** A page that says one thing (an upstream account connected, or why it was not), then lets the user go. */
+export function renderMessagePage(title: string, message: string): string {
   return page(title, `<h1>${escapeHtml(title)}</h1>\n<p>${escapeHtml(message)}</p>\n<p>You can close this window.</p>`);
 }

@@ -14,6 +14,9 @@ export interface Resource {
   tokenLifetime: number;
   servedBy: string | null;
   createdAt: number;
+  /** Brokered resources (issue 5 item 4): the upstream provider and the upstream scopes the resource needs. */
+  providerId: string | null;
+  upstreamScopes: string[];
 }
 
 interface ResourceRow {
@@ -24,6 +27,8 @@ interface ResourceRow {
   token_lifetime: number;
   served_by: string | null;
   created_at: number;
+  provider_id: string | null;
+  upstream_scopes: string;
 }
 
 const fromRow = (row: ResourceRow): Resource => ({
@@ -34,6 +39,8 @@ const fromRow = (row: ResourceRow): Resource => ({
   tokenLifetime: row.token_lifetime,
   servedBy: row.served_by,
   createdAt: row.created_at,
+  providerId: row.provider_id,
+  upstreamScopes: JSON.parse(row.upstream_scopes) as string[],
 });
 
 /** Resources: what tokens are for. The identifier is the token's `aud` (RFC 8707, RFC 9068 §3). */
@@ -53,7 +60,10 @@ export class Resources {
     const parsed = createResourceRequest.safeParse(input);
     if (!parsed.success) throw DirectoryError.fromZod(parsed.error);
     const request = parsed.data;
-    if (request.credential_type === 'brokered') throw new DirectoryError(`credential type ${request.credential_type} is not available yet`);
+    const brokered = request.credential_type === 'brokered';
+    if (brokered && request.provider_id === undefined) throw new DirectoryError('provider_id: a brokered resource names its provider (latchkey resource create --type brokered --provider ID)');
+    if (!brokered && (request.provider_id !== undefined || request.upstream_scopes !== undefined)) throw new DirectoryError('provider_id: only a brokered resource names a provider and upstream scopes');
+    if (brokered && !this.db.prepare('SELECT 1 FROM providers WHERE id = ?').get(request.provider_id)) throw new DirectoryError(`provider_id: unknown provider ${request.provider_id}`);
     if (request.credential_type === 'vaulted' && request.secret === undefined) throw new DirectoryError('secret: a vaulted resource needs its secret (latchkey resource create --type vaulted --secret-stdin)');
     if (request.credential_type !== 'vaulted' && request.secret !== undefined) throw new DirectoryError('secret: only a vaulted resource holds a secret');
     if (request.credential_type === 'vaulted') this.secrets.requireUnlocked();
@@ -62,8 +72,9 @@ export class Resources {
       throw new DirectoryError(`unknown application: ${request.served_by}`);
     }
     this.db.prepare(
-      'INSERT INTO resources (identifier, name, scopes, credential_type, token_lifetime, served_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-    ).run(request.identifier, request.name, JSON.stringify([...new Set(request.scopes)]), request.credential_type, request.token_lifetime, request.served_by ?? null, this.clock.now());
+      'INSERT INTO resources (identifier, name, scopes, credential_type, token_lifetime, served_by, created_at, provider_id, upstream_scopes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    ).run(request.identifier, request.name, JSON.stringify([...new Set(request.scopes)]), request.credential_type, request.token_lifetime, request.served_by ?? null, this.clock.now(),
+      request.provider_id ?? null, JSON.stringify([...new Set(request.upstream_scopes ?? [])]));
     if (request.secret !== undefined) this.secrets.put(request.identifier, request.secret);
     this.cache.delete(request.identifier);
     return this.get(request.identifier)!;
@@ -89,6 +100,11 @@ export class Resources {
     return resource;
   }
 
+  /** The resources that name a provider (a provider in use cannot be deleted). */
+  ofProvider(providerId: string): Resource[] {
+    return (this.db.prepare('SELECT * FROM resources WHERE provider_id = ? ORDER BY created_at, identifier').all(providerId) as ResourceRow[]).map(fromRow);
+  }
+
   list(): Resource[] {
     return (this.db.prepare('SELECT * FROM resources ORDER BY created_at, identifier').all() as ResourceRow[]).map(fromRow);
   }
@@ -108,6 +124,8 @@ export class Resources {
       token_lifetime: resource.tokenLifetime,
       served_by: resource.servedBy,
       created_at: new Date(resource.createdAt).toISOString(),
+      provider_id: resource.providerId,
+      upstream_scopes: resource.upstreamScopes,
       ...(resource.credentialType === 'vaulted' ? this.secretView(resource.identifier) : {}),
     };
   }

@@ -19,7 +19,9 @@ export function resolveResources(app: Application, asked: readonly string[], dir
     const resource = directory.resources.get(identifier);
     const allowed = resource && (app.registration === 'dynamic' || directory.applications.hasDependency(app.clientId, identifier));
     if (!resource || !allowed) fail('invalid_target', 'the resource is unknown or not available to this client', resource ? 'resource is not a dependency of the client' : 'unknown resource');
-    if (resource!.credentialType !== 'token') fail('invalid_target', 'this resource does not issue tokens yet');
+    // A user may delegate a token resource or a brokered one (their upstream account); a vaulted secret is an
+    // application's own credential, released only to it (autonomous grants, exchange, impersonation).
+    if (resource!.credentialType === 'vaulted') fail('invalid_target', 'a vaulted resource is not delegated by a user');
     resources.push(resource!);
   }
   return resources;

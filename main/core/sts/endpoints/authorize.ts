@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { GRANT_TYPES } from '../../../../shared/domain.js';
 import type { AuditLog } from '../../audit/audit-log.js';
 import type { Clock } from '../../clock.js';
-import { formActionSource, renderConsentPage, renderErrorPage, renderSignInPage } from '../../consent/consent-page.js';
+import { formActionSource, renderConsentPage, renderErrorPage, renderSignInPage, type ConsentPageView } from '../../consent/consent-page.js';
 import type { Consents } from '../../consent/consents.js';
 import { downstreamTree, parseDownstream, serializeDownstream, type DownstreamHop } from '../../consent/downstream.js';
 import type { UiSession } from '../../consent/ui-sessions.js';
@@ -91,7 +91,29 @@ export interface AuthorizationDeps {
   issuer: () => string;
   /** Cedar (issue 5 item 1): a request no policy permits is refused before the user is asked. */
   policy: IssuanceDecider;
+  /** Brokered resources' upstream accounts (issue 5 item 4): the consent page offers to connect missing ones. */
+  brokered?: BrokeredAccountsView | undefined;
 }
+
+/** What the consent page needs to know of a user's upstream accounts. */
+export interface BrokeredAccountsView {
+  status(providerId: string, userId: string): 'not_connected' | 'connected' | 'needs_attention';
+  providerName(providerId: string): string;
+  /** The origin the browser is sent to when connecting (the page's CSP must let its form lead there). */
+  authorizationOrigin(providerId: string): string;
+}
+
+/** A connect started from the consent page: checked against the page's transaction, session and CSRF token. */
+export interface ConsentConnect {
+  userId: string;
+  providerId: string;
+  session: UiSession;
+  /** This same authorization request, to come back to after the callback. */
+  returnTo: string;
+}
+
+/** The fields of the consent page's connect form. */
+const CONNECT_FIELDS = new Set(['transaction', 'csrf', 'provider']);
 
 /**
  * The authorization endpoint (OAuth 2.1 §4.1.1, OIDC Core §3.1.2): validates the request, finds the user
@@ -140,35 +162,18 @@ export class AuthorizationEndpoint {
 
   /** POST /oauth2/authorize: the user's decision on a consent page (null: the body was not a form, or had a query). Answers 303. */
   decide(form: Params | null, session: UiSession | null): AuthorizationOutcome {
-    let clientId: string | null = null;
+    const known: { clientId: string | null } = { clientId: null };
     try {
-      if (!form) throw new ShownError(400, 'Bad request', 'The consent form must be posted as a form.', 'decision not sent as a form body');
-      const duplicate = form.firstDuplicate(new Set());
-      if (duplicate) throw new ShownError(400, 'Bad request', 'The form was sent with a field twice.', `duplicate field ${duplicate}`);
-      const extra = form.names().find((name) => !DECISION_FIELDS.has(name));
-      if (extra !== undefined) throw new ShownError(400, 'Bad request', 'The form carried fields it does not have.', `unexpected field ${extra.slice(0, 50)}`);
-      if (!session) throw new ShownError(403, 'Not signed in', 'Sign in to Latchkey, then start again from the application.', 'no UI session', 'access_denied');
-      const id = form.get('transaction');
-      const row = id === undefined ? undefined : this.deps.db.prepare('SELECT * FROM authorization_requests WHERE id = ?').get(id) as TransactionRow | undefined;
-      if (!row || row.used_at !== null || row.expires_at <= this.deps.clock.now()) {
-        throw new ShownError(400, 'This request is over', 'This consent request was already answered or has expired. Start again from the application.', row ? 'transaction used or expired' : 'unknown transaction');
-      }
-      clientId = row.client_id;
-      // The transaction is bound to the session that saw the page (issue 3 item 2): another session's cookie is not enough.
-      if (row.session_hash.length !== session.idHash.length || !timingSafeEqual(row.session_hash, session.idHash)) {
-        throw new ShownError(403, 'Request refused', 'This consent request belongs to another sign-in.', 'transaction of another session', 'access_denied');
-      }
-      const csrf = form.get('csrf');
-      if (csrf === undefined || !secretMatches(csrf, row.csrf_hash)) throw new ShownError(403, 'Request refused', 'The form could not be verified. Start again from the application.', csrf === undefined ? 'missing CSRF token' : 'wrong CSRF token', 'access_denied');
-      const decision = form.get('decision');
+      const { row, session: signedIn } = this.pageForm(form, session, DECISION_FIELDS, known);
+      const decision = form!.get('decision');
       if (decision !== 'allow' && decision !== 'deny') throw new ShownError(400, 'Bad request', 'Choose Allow or Deny.', 'decision is neither allow nor deny');
       const app = this.deps.applications.get(row.client_id);
       const user = this.deps.users.get(row.user_id);
-      if (!app?.enabled || !user?.enabled || user.id !== session.userId) throw new ShownError(400, 'Request refused', 'The application or your account is no longer enabled.', 'client or user disabled', 'access_denied');
+      if (!app?.enabled || !user?.enabled || user.id !== signedIn.userId) throw new ShownError(400, 'Request refused', 'The application or your account is no longer enabled.', 'client or user disabled', 'access_denied');
 
       const scopes = JSON.parse(row.scopes) as string[];
       const resources = JSON.parse(row.resources) as string[];
-      const remember = form.get('remember') === 'yes';
+      const remember = form!.get('remember') === 'yes';
       const state = row.state ?? undefined;
       const code = this.deps.transaction(() => {
         // Single use: of two posts of one form, one decides (a conditional UPDATE under the write lock).
@@ -193,8 +198,63 @@ export class AuthorizationEndpoint {
       if (code === null) return this.answer(row.redirect_uri, { error: 'access_denied', error_description: 'the user denied the request', state });
       return this.answer(row.redirect_uri, { code, state });
     } catch (error) {
-      return this.refusal(error, clientId);
+      return this.refusal(error, known.clientId);
     }
+  }
+
+  /**
+   * POST /oauth2/providers/connect (issue 5 item 4): the consent page's offer to connect an upstream account
+   * for a brokered resource of the request. The form carries the page's transaction and CSRF token, checked
+   * as for the decision but not spent: the user answers the consent page after coming back. Only a provider
+   * of one of the request's resources; the way back is this request, rebuilt from the transaction.
+   */
+  connectFromConsent(form: Params | null, session: UiSession | null): ConsentConnect | AuthorizationOutcome {
+    const known: { clientId: string | null } = { clientId: null };
+    try {
+      const { row, session: signedIn } = this.pageForm(form, session, CONNECT_FIELDS, known);
+      const resources = JSON.parse(row.resources) as string[];
+      const providerId = form!.get('provider');
+      const offered = resources.map((identifier) => this.deps.resources.get(identifier)).filter((resource) => resource?.credentialType === 'brokered').map((resource) => resource!.providerId);
+      if (providerId === undefined || !offered.includes(providerId)) throw new ShownError(400, 'Bad request', 'This request does not need that provider.', 'provider not among the request\'s brokered resources');
+      const query = new URLSearchParams({ response_type: 'code', client_id: row.client_id });
+      if (row.redirect_uri_given === 1) query.set('redirect_uri', row.redirect_uri);
+      const scopes = JSON.parse(row.scopes) as string[];
+      if (scopes.length) query.set('scope', scopes.join(' '));
+      for (const resource of resources) query.append('resource', resource);
+      if (row.state !== null) query.set('state', row.state);
+      if (row.nonce !== null) query.set('nonce', row.nonce);
+      query.set('code_challenge', row.code_challenge);
+      query.set('code_challenge_method', 'S256');
+      return { userId: row.user_id, providerId, session: signedIn, returnTo: `/oauth2/authorize?${query}` };
+    } catch (error) {
+      return this.refusal(error, known.clientId);
+    }
+  }
+
+  /**
+   * A form posted from the consent page (the decision, or a connect): only its own fields, each once; a UI
+   * session; a live transaction bound to that session (issue 3 item 2: another session's cookie is not enough);
+   * its CSRF token. `known.clientId` is set as soon as the transaction is found, for the refusal's audit row.
+   */
+  private pageForm(form: Params | null, session: UiSession | null, fields: ReadonlySet<string>, known: { clientId: string | null }): { row: TransactionRow; session: UiSession } {
+    if (!form) throw new ShownError(400, 'Bad request', 'The consent form must be posted as a form.', 'form not sent as a form body');
+    const duplicate = form.firstDuplicate(new Set());
+    if (duplicate) throw new ShownError(400, 'Bad request', 'The form was sent with a field twice.', `duplicate field ${duplicate}`);
+    const extra = form.names().find((name) => !fields.has(name));
+    if (extra !== undefined) throw new ShownError(400, 'Bad request', 'The form carried fields it does not have.', `unexpected field ${extra.slice(0, 50)}`);
+    if (!session) throw new ShownError(403, 'Not signed in', 'Sign in to Latchkey, then start again from the application.', 'no UI session', 'access_denied');
+    const id = form.get('transaction');
+    const row = id === undefined ? undefined : this.deps.db.prepare('SELECT * FROM authorization_requests WHERE id = ?').get(id) as TransactionRow | undefined;
+    if (!row || row.used_at !== null || row.expires_at <= this.deps.clock.now()) {
+      throw new ShownError(400, 'This request is over', 'This consent request was already answered or has expired. Start again from the application.', row ? 'transaction used or expired' : 'unknown transaction');
+    }
+    known.clientId = row.client_id;
+    if (row.session_hash.length !== session.idHash.length || !timingSafeEqual(row.session_hash, session.idHash)) {
+      throw new ShownError(403, 'Request refused', 'This consent request belongs to another sign-in.', 'transaction of another session', 'access_denied');
+    }
+    const csrf = form.get('csrf');
+    if (csrf === undefined || !secretMatches(csrf, row.csrf_hash)) throw new ShownError(403, 'Request refused', 'The form could not be verified. Start again from the application.', csrf === undefined ? 'missing CSRF token' : 'wrong CSRF token', 'access_denied');
+    return { row, session };
   }
 
   /** Forgets transactions nobody can answer any more. */
@@ -279,14 +339,22 @@ export class AuthorizationEndpoint {
       request.state ?? null, request.nonce ?? null, request.codeChallenge, JSON.stringify(request.scopes),
       JSON.stringify(request.resources.map((resource) => resource.identifier)), session.startedAt, now, now + TRANSACTION_LIFETIME_MS,
       serializeDownstream(downstream));
+    // Brokered resources whose upstream account is not connected (issue 5 item 4): the page offers to connect them.
+    const connect = this.deps.brokered ? this.connectOffers(request.resources, user.id, this.deps.brokered) : [];
     const html = renderConsentPage({
+      connect,
       transactionId: id,
       csrfToken: csrf,
       applicationName: request.app.name,
       registration: request.app.registration,
       redirectHost: redirectHost(request.redirectUri),
       userName: user.name,
-      resources: request.resources.map((resource) => ({ name: resource.name, identifier: resource.identifier, scopes: request.scopes.filter((scope) => resource.scopes.includes(scope)) })),
+      resources: request.resources.map((resource) => ({
+        name: resource.name, identifier: resource.identifier, scopes: request.scopes.filter((scope) => resource.scopes.includes(scope)),
+        // A brokered resource is reached with the user's account at its provider, with these upstream scopes.
+        ...(resource.credentialType === 'brokered' && resource.providerId && this.deps.brokered
+          ? { upstream: { provider: this.deps.brokered.providerName(resource.providerId), scopes: resource.upstreamScopes } } : {}),
+      })),
       identityScopes: request.scopes.filter(isIdentityScope),
       downstream: downstream.map((hop) => ({
         depth: hop.depth,
@@ -296,7 +364,18 @@ export class AuthorizationEndpoint {
         scopes: hop.scopes,
       })),
     });
-    return { kind: 'page', status: 200, html, formAction: formActionSource(request.redirectUri) };
+    const upstreamOrigins = connect.map((offer) => this.deps.brokered!.authorizationOrigin(offer.providerId));
+    return { kind: 'page', status: 200, html, formAction: [...new Set([formActionSource(request.redirectUri), ...upstreamOrigins])].join(' ') };
+  }
+
+  private connectOffers(resources: readonly Resource[], userId: string, brokered: BrokeredAccountsView): ConsentPageView['connect'] {
+    const offers = new Map<string, ConsentPageView['connect'][number]>();
+    for (const resource of resources) {
+      if (resource.credentialType !== 'brokered' || resource.providerId === null || offers.has(resource.providerId)) continue;
+      const status = brokered.status(resource.providerId, userId);
+      if (status !== 'connected') offers.set(resource.providerId, { providerId: resource.providerId, providerName: brokered.providerName(resource.providerId), needsAttention: status === 'needs_attention' });
+    }
+    return [...offers.values()];
   }
 
   /** Every authorization response carries `iss` (RFC 9207 §2). */

@@ -44,8 +44,12 @@ export function resolveAutonomousTarget(app: Application, params: Params, applic
   if (!resource || !applications.hasDependency(app.clientId, identifier)) {
     throw new InvalidTarget('the resource is unknown or not available to this client', { reason: resource ? 'resource is not a dependency of the client' : 'unknown resource' });
   }
-  // A vaulted resource's secret is released by the grant (tokens/secret-release.ts); brokered access is not built yet.
-  if (resource.credentialType === 'brokered') throw new InvalidTarget('this resource does not issue tokens yet');
+  // A vaulted resource's secret is released by the grant (tokens/secret-release.ts). A brokered one is a user's
+  // upstream account, and an autonomous request has no user (issue 5 item 4: only through impersonation): the
+  // server will not issue for this resource to this request, which RFC 8707 §2 calls `invalid_target`.
+  if (resource.credentialType === 'brokered') {
+    throw new InvalidTarget('a brokered resource is reached only for a user: use impersonation (a substitute-user token exchange) or user delegation', { reason: 'autonomous access to a brokered resource' });
+  }
 
   const allowed = app.scopes === null ? resource.scopes : resource.scopes.filter((scope) => app.scopes!.includes(scope));
   const scopeParam = params.get('scope');

@@ -7,7 +7,8 @@ import type { Consents } from '../../consent/consents.js';
 import type { Resources } from '../../directory/resources.js';
 import type { Users } from '../../directory/users.js';
 import { mintIdToken } from '../../tokens/id-token.js';
-import type { Issuance, TokenResponse } from '../../tokens/issuance.js';
+import type { AccessTokenRequest, Issuance, TokenResponse } from '../../tokens/issuance.js';
+import type { BrokeredRelease } from '../../brokered/brokered-release.js';
 import type { SigningKeys } from '../../tokens/signing-keys.js';
 import { ROTATION_RACE_WINDOW_MS, type TokenFamilies, type TokenFamily } from '../../tokens/token-families.js';
 import { InvalidClient, InvalidGrant, InvalidRequest, InvalidScope, InvalidTarget } from '../errors.js';
@@ -39,6 +40,7 @@ export class RefreshTokenGrant implements GrantHandler {
     private readonly resources: Resources,
     private readonly keys: SigningKeys,
     private readonly issuance: Issuance,
+    private readonly brokered: BrokeredRelease,
     private readonly audit: AuditLog,
     private readonly transaction: <T>(work: () => T) => T,
     private readonly clock: Clock,
@@ -86,7 +88,7 @@ export class RefreshTokenGrant implements GrantHandler {
     if (!audience) throw new InvalidTarget('the resource no longer exists');
 
     const successor = this.families.newRefreshToken(family.id);
-    return this.issuance.issueAccessToken({
+    const request: AccessTokenRequest = {
       app: client.app,
       subject: family.userId,
       userId: family.userId,
@@ -109,7 +111,11 @@ export class RefreshTokenGrant implements GrantHandler {
         if (this.families.get(family.id)?.revokedAt !== null) throw badToken('token family revoked');
         successor.record();
       },
-    });
+    };
+    // RFC 8707 §2.2 with a brokered resource (issue 5 item 4): the user's upstream access token, and the successor.
+    const brokered = this.resources.get(audience.identifier);
+    if (brokered?.credentialType === 'brokered') return this.brokered.release({ ...request, resource: brokered });
+    return this.issuance.issueAccessToken(request);
   }
 
   private revokeFamily(family: TokenFamily, why: string): void {

@@ -10,6 +10,7 @@ import { verifyAccessToken } from '../../tokens/access-token.js';
 import { autonomousSubject, type Issuance, type TokenResponse } from '../../tokens/issuance.js';
 import type { SigningKeys } from '../../tokens/signing-keys.js';
 import type { SecretRelease } from '../../tokens/secret-release.js';
+import type { BrokeredRelease } from '../../brokered/brokered-release.js';
 import type { Db } from '../../store/database.js';
 import { AssertionRejected, type AssertionVerifier, type VerifiedAssertion } from '../assertions.js';
 import type { AuthenticatedClient } from '../client-auth.js';
@@ -61,6 +62,7 @@ export class TokenExchangeGrant implements GrantHandler {
     private readonly resources: Resources,
     private readonly issuance: Issuance,
     private readonly release: SecretRelease,
+    private readonly brokered: BrokeredRelease,
     private readonly clock: Clock,
     private readonly issuer: () => string,
   ) {
@@ -111,6 +113,19 @@ export class TokenExchangeGrant implements GrantHandler {
         actor?.consume?.();
       };
       const issuedType = target.credentialType === 'vaulted' ? TOKEN_TYPES.staticSecret : TOKEN_TYPES.accessToken;
+      if (target.credentialType === 'brokered') {
+        // The user's upstream access token (issue 5 item 4): a chain that started with a user, or impersonation.
+        // An autonomous chain has no user and so no upstream account: brokered/brokered-release.ts refuses it.
+        if (requested !== undefined && requested !== TOKEN_TYPES.accessToken) throw new InvalidRequest(`this target's credential is ${TOKEN_TYPES.accessToken} (requested_token_type)`);
+        return await this.brokered.release({
+          app: requester.app, subject: subject.sub, userId: subject.userId, resource: target, grantType: this.grantType, trustLevel: requester.trustLevel, scopes,
+          policyAction: background ? 'impersonation' : 'delegation_chain', transport,
+          act: { sub: autonomousSubject(requester.app.clientId), client_id: requester.app.clientId, ...(subject.act ? { act: subject.act } : {}) },
+          delegationDepth: subject.delegationDepth + 1,
+          familyId: background?.familyId,
+          auditDetail, auditReason, redeem,
+        });
+      }
       // §2.2.1: the server issues the type it can; asking for the other one is a request it cannot honour.
       if (requested !== undefined && requested !== issuedType) throw new InvalidRequest(`this target's credential is ${issuedType} (requested_token_type)`);
       if (target.credentialType === 'vaulted') {
@@ -220,8 +235,7 @@ export class TokenExchangeGrant implements GrantHandler {
     if (!resource || !this.applications.hasDependency(requester.clientId, identifier)) {
       throw new InvalidTarget('the resource is unknown or not available to this client', { reason: resource ? 'target is not a dependency of the requester' : 'unknown target' });
     }
-    // Vaulted: the secret is released (above); brokered access is not built yet.
-    if (resource.credentialType === 'brokered') throw new InvalidTarget('this resource does not issue tokens yet');
+    // Vaulted: the secret is released; brokered: the user's upstream token is handed out (above).
     return resource;
   }
 

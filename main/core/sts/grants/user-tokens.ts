@@ -3,7 +3,8 @@ import type { Clock } from '../../clock.js';
 import { epochSeconds } from '../../clock.js';
 import type { Resources } from '../../directory/resources.js';
 import { mintIdToken } from '../../tokens/id-token.js';
-import type { Issuance, TokenResponse } from '../../tokens/issuance.js';
+import type { AccessTokenRequest, Issuance, TokenResponse } from '../../tokens/issuance.js';
+import type { BrokeredRelease } from '../../brokered/brokered-release.js';
 import type { SigningKeys } from '../../tokens/signing-keys.js';
 import type { TokenFamilies } from '../../tokens/token-families.js';
 import type { AuthenticatedClient } from '../client-auth.js';
@@ -33,6 +34,7 @@ export class UserTokens {
     private readonly resources: Resources,
     private readonly keys: SigningKeys,
     private readonly issuance: Issuance,
+    private readonly brokered: BrokeredRelease,
     private readonly clock: Clock,
     private readonly issuer: () => string,
   ) {}
@@ -62,7 +64,7 @@ export class UserTokens {
     const familyId = this.families.newId();
     const refresh = client.app.grantTypes.includes(GRANT_TYPES.refreshToken) ? this.families.newRefreshToken(familyId) : null;
     const { userId } = authorization;
-    return this.issuance.issueAccessToken({
+    const request: AccessTokenRequest = {
       app: client.app,
       subject: userId,
       userId,
@@ -83,6 +85,10 @@ export class UserTokens {
         spend(familyId);
         refresh?.record();
       },
-    });
+    };
+    // A brokered resource (issue 5 item 4): the user's upstream access token, with Latchkey's refresh token as usual.
+    const brokered = this.resources.get(audience.identifier);
+    if (brokered?.credentialType === 'brokered') return this.brokered.release({ ...request, resource: brokered });
+    return this.issuance.issueAccessToken(request);
   }
 }
