@@ -413,8 +413,8 @@ export const ADMIN_COMMANDS: Record<string, AdminCommand> = {
       const admin = client();
       const status = await admin.request<VaultStatus>('GET', '/vault');
       if (status.state === 'unlocked') return status;
-      // A keychain vault opens only with its keychain; asking for a passphrase would mislead.
-      if (status.backend === 'keychain') throw new CliError(status.message ?? 'this vault is protected by the OS keychain, not a passphrase');
+      // A keychain vault opens only with its keychain (after a "Lock vault"); asking for a passphrase would mislead.
+      if (status.backend === 'keychain') return admin.request('POST', '/vault/unlock', {});
       const passphrase = await readSecretInput('Vault passphrase: ', { confirm: status.state === 'uninitialized', env: 'LATCHKEY_VAULT_PASSPHRASE' });
       return admin.request('POST', '/vault/unlock', { passphrase });
     },
