@@ -81,7 +81,7 @@ async function main(): Promise<void> {
       },
     });
   } catch (error) {
-    dialog.showErrorBox('Latchkey cannot start', (error as Error).message);
+    dialog.showErrorBox('Latchkey cannot start', whyNotStarted(error as Error));
     app.exit(1);
     return;
   }
@@ -142,6 +142,14 @@ async function main(): Promise<void> {
   process.stdout.write(`Latchkey desktop app: the broker is listening at ${issuer}\n  socket:   ${socket}\n  data dir: ${dataDir}\n  vault:    ${vault.state}${vault.backend ? ` (${vault.backend})` : ''}\n`);
   if (vault.message) process.stdout.write(`  ${vault.message}\n`);
   if (!values.hidden) mainWindow.show();
+}
+
+/** A native module built for Node, not this Electron, is the usual first-run problem of a development checkout. */
+function whyNotStarted(error: Error): string {
+  if (/NODE_MODULE_VERSION|was compiled against a different Node\.js version/.test(error.message)) {
+    return `${error.message}\n\nbetter-sqlite3 in node_modules is built for Node, not for Electron. Run \`npx electron-builder install-app-deps\` to build it for Electron (and \`npm rebuild better-sqlite3\` to go back to running the tests under Node). Packaged apps are built for Electron already.`;
+  }
+  return error.message;
 }
 
 main().catch((error: unknown) => {

@@ -406,6 +406,12 @@ export const ADMIN_COMMANDS: Record<string, AdminCommand> = {
     run: (client) => client().request('GET', '/vault'),
     human: (result) => { const v = result as VaultStatus; return `${v.state}${v.backend ? ` (${v.backend})` : ''}${v.message ? `\n${v.message}` : ''}`; },
   },
+  'vault lock': {
+    usage: 'latchkey vault lock [--json]   nothing that needs the vault is issued until it is unlocked again',
+    options: { json },
+    run: (client) => client().request('POST', '/vault/lock', {}),
+    human: (result) => `Vault ${(result as VaultStatus).state}.`,
+  },
   'vault unlock': {
     usage: 'latchkey vault unlock [--json]   (the passphrase is read from LATCHKEY_VAULT_PASSPHRASE, the terminal, or stdin)',
     options: { json },
@@ -419,5 +425,17 @@ export const ADMIN_COMMANDS: Record<string, AdminCommand> = {
       return admin.request('POST', '/vault/unlock', { passphrase });
     },
     human: (result) => `Vault ${(result as VaultStatus).state}.`,
+  },
+  'agents pause': {
+    usage: 'latchkey agents pause [--json]   refuse every issuance to every agent until resumed (kept across restarts)',
+    options: { json },
+    run: (client) => client().request('POST', '/agents/pause', { paused: true }),
+    human: () => 'Agents paused: nothing is issued until `latchkey agents resume`.',
+  },
+  'agents resume': {
+    usage: 'latchkey agents resume [--json]',
+    options: { json },
+    run: (client) => client().request('POST', '/agents/pause', { paused: false }),
+    human: () => 'Agents resumed.',
   },
 };

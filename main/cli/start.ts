@@ -9,7 +9,7 @@ import { resolveDataDir } from './data-dir.js';
 import { main } from './latchkey.js';
 import type { StartedBroker } from './serve.js';
 
-/** Where the Electron shell (main/app) compiles to, once it exists. */
+/** Where the Electron shell (main/app) compiles to. */
 const APP_ENTRY = fileURLToPath(new URL('../app/main.js', import.meta.url));
 
 /**
@@ -39,7 +39,7 @@ export function findElectron(): { binary: string } | { missing: string } {
 export async function start(argv: string[]): Promise<number> {
   const electron = findElectron();
   if ('binary' in electron && existsSync(APP_ENTRY)) return runDesktopApp(electron.binary, argv);
-  const why = 'missing' in electron ? `Electron is not available (${electron.missing})` : 'Electron is installed, but the desktop shell is not part of this build yet';
+  const why = 'missing' in electron ? `Electron is not available (${electron.missing})` : 'Electron is installed, but the desktop shell is not built (dist/main/app/main.js is missing)';
   process.stdout.write(`${why}: running the headless broker instead. Stop it with Ctrl+C.\n`);
   return main(['serve', ...argv], { serveBanner: banner });
 }
@@ -57,6 +57,7 @@ function banner({ issuer, dataDir, vault }: StartedBroker): string {
 const shellQuote = (value: string): string => (/^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`);
 
 async function runDesktopApp(binary: string, argv: string[]): Promise<number> {
+  process.stdout.write(`Starting the Latchkey desktop app (Electron at ${binary}). Quit it from its tray menu or with Ctrl+C.\n`);
   const child = spawn(binary, [APP_ENTRY, ...argv], { stdio: 'inherit' });
   // Ctrl+C reaches both processes; let the app shut down and report its own exit.
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
