@@ -3,17 +3,15 @@
 // (main/cli/serve.ts), and adds what a desktop has: the tray, the main window with the React UI served from
 // `latchkey://ui/`, the native consent window, and a typed IPC contract. Each concern is a class of its own,
 // constructed here (constructor injection, no container), as Bitwarden desktop's main.ts does.
-import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { app, dialog, ipcMain, session } from 'electron';
 import { emptyRequest, IPC, openExternalRequest, promptAnswer } from '../../shared/ipc.js';
-import { resolveDataDir } from '../cli/data-dir.js';
-import { DEFAULT_PORT } from '../cli/latchkey.js';
 import { openBroker, stopBroker, type RunningBroker } from '../cli/serve.js';
 import { stderrLogger } from '../core/logger.js';
-import { AppProtocol, declareAppScheme } from './app-protocol.js';
+import { AppProtocol } from './app-protocol.js';
+// First of the shell's own imports: its side effects are what must happen before the ready event.
+import { startup } from './before-ready.js';
 import { IpcRouter } from './ipc-router.js';
 import { MainWindow } from './main-window.js';
 import { NativePrompter } from './native-prompter.js';
@@ -32,21 +30,8 @@ const UI_ROOT = join(here, '..', '..', '..', 'renderer', 'dist');
 /** How often the tray and the consent queue look at the broker (pending approvals answered elsewhere, expiry). */
 const REFRESH_MS = 2_000;
 
-// Before the app is ready, or Chromium will not treat latchkey:// as a secure, standard origin.
-declareAppScheme();
-
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    args: process.argv.slice(app.isPackaged ? 1 : 2),
-    options: { 'data-dir': { type: 'string' }, port: { type: 'string' }, socket: { type: 'string' }, hidden: { type: 'boolean' } },
-    // Chromium and the OS add switches of their own.
-    strict: false,
-  });
-  const dataDir = resolveDataDir(values['data-dir'] as string | undefined);
-  const port = values.port === undefined ? DEFAULT_PORT : Number(values.port);
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  // Chromium's profile (cache, storage) apart from the broker's files; the single-instance lock lives there too.
-  app.setPath('userData', join(dataDir, 'desktop'));
+  const { dataDir, port, socket: socketPath, hidden } = startup;
   if (!app.requestSingleInstanceLock()) {
     process.stdout.write('Latchkey is already running for this data dir: showing its window.\n');
     app.quit();
@@ -67,8 +52,8 @@ async function main(): Promise<void> {
   try {
     running = await openBroker({
       dataDir,
-      port: Number.isInteger(port) && port >= 0 && port < 65536 ? port : DEFAULT_PORT,
-      socket: values.socket as string | undefined,
+      port,
+      socket: socketPath,
       log,
       // The consent window hears of approvals from before runtime.json tells anyone where the broker is.
       beforeAnnounce: ({ broker }) => {
@@ -141,7 +126,7 @@ async function main(): Promise<void> {
   const vault = broker.vaultStatus();
   process.stdout.write(`Latchkey desktop app: the broker is listening at ${issuer}\n  socket:   ${socket}\n  data dir: ${dataDir}\n  vault:    ${vault.state}${vault.backend ? ` (${vault.backend})` : ''}\n`);
   if (vault.message) process.stdout.write(`  ${vault.message}\n`);
-  if (!values.hidden) mainWindow.show();
+  if (!hidden) mainWindow.show();
 }
 
 /** A native module built for Node, not this Electron, is the usual first-run problem of a development checkout. */
