@@ -93,6 +93,11 @@ async function main(): Promise<void> {
         case 'open': mainWindow.show(); break;
         case 'pause': broker.agentPause.set(!broker.agentPause.paused, 'the user (tray)'); break;
         case 'lock': broker.lockVault('the user (tray)'); break;
+        // A keychain vault reopens from its keychain; a passphrase is typed in the UI, never in a tray.
+        case 'unlock':
+          if (broker.vaultStatus().backend === 'keychain') void broker.unlockVault(undefined).catch((error: unknown) => dialog.showErrorBox('Latchkey', (error as Error).message)).finally(() => tray?.refresh());
+          else mainWindow.show('/settings');
+          break;
         case 'quit': app.quit(); break;
       }
     } catch (error) {
@@ -100,7 +105,10 @@ async function main(): Promise<void> {
     }
     tray?.refresh();
   };
-  tray = new AppTray(() => ({ pendingApprovals: broker.approvals.pending().length, agentsPaused: broker.agentPause.paused, vault: broker.vaultStatus().state }), act);
+  tray = new AppTray(() => {
+    const vault = broker.vaultStatus();
+    return { pendingApprovals: broker.approvals.pending().length, agentsPaused: broker.agentPause.paused, vault: vault.state, vaultBackend: vault.backend };
+  }, act);
   const ticker = setInterval(() => { prompts.refresh(); tray?.refresh(); }, REFRESH_MS);
 
   // Latchkey lives in the tray: closing the last window does not quit it.

@@ -6,9 +6,11 @@ export interface TrayState {
   pendingApprovals: number;
   agentsPaused: boolean;
   vault: VaultStatus['state'];
+  vaultBackend: VaultStatus['backend'];
 }
 
-export type TrayAction = 'approvals' | 'pause' | 'lock' | 'open' | 'quit';
+/** `unlock` reopens a keychain vault at once; a passphrase vault is unlocked in the UI's settings. */
+export type TrayAction = 'approvals' | 'pause' | 'lock' | 'unlock' | 'open' | 'quit';
 
 export type TrayItem =
   | { kind: 'action'; action: TrayAction; label: string; enabled: boolean }
@@ -23,7 +25,7 @@ export function trayMenu(state: TrayState): TrayItem[] {
     { kind: 'checkbox', action: 'pause', label: 'Pause all agents', checked: state.agentsPaused },
     state.vault === 'unlocked'
       ? { kind: 'action', action: 'lock', label: 'Lock vault', enabled: true }
-      : { kind: 'action', action: 'lock', label: state.vault === 'locked' ? 'Vault locked' : 'Vault not set up', enabled: false },
+      : { kind: 'action', action: 'unlock', label: state.vault === 'uninitialized' ? 'Set up the vault…' : state.vaultBackend === 'keychain' ? 'Unlock vault' : 'Unlock vault…', enabled: true },
     { kind: 'separator' },
     { kind: 'action', action: 'open', label: 'Open Latchkey', enabled: true },
     { kind: 'action', action: 'quit', label: 'Quit Latchkey', enabled: true },

@@ -232,12 +232,7 @@ export class Broker {
         return deleted;
       },
       vaultStatus: () => this.vaultStatus(),
-      unlockVault: async (passphrase) => {
-        // Without a passphrase only a keychain vault (locked from the tray or the UI) can be reopened.
-        if (passphrase === undefined && this.vault.backend !== 'keychain') throw new DirectoryError('passphrase is required');
-        await this.unlock(passphrase === undefined ? new KeychainKeyVault() : new PassphraseKeyVault(passphrase, this.options.scrypt));
-        return this.vaultStatus();
-      },
+      unlockVault: (passphrase) => this.unlockVault(passphrase),
       lockVault: () => this.lockVault('the admin'),
       agentPause: this.agentPause,
       rotateKeys: () => this.rotateKeys(),
@@ -363,6 +358,16 @@ export class Broker {
       backend: status.backend,
       message: `${status.reason}. ${unlockAdvice(status.backend)}`,
     };
+  }
+
+  /**
+   * Opens the vault with its passphrase, or, without one, a keychain vault (locked by the user) from its
+   * keychain. A passphrase vault without a passphrase is the caller's mistake (DirectoryError, 400).
+   */
+  async unlockVault(passphrase: string | undefined): Promise<VaultStatus> {
+    if (passphrase === undefined && this.vault.backend !== 'keychain') throw new DirectoryError('passphrase is required');
+    await this.unlock(passphrase === undefined ? new KeychainKeyVault() : new PassphraseKeyVault(passphrase, this.options.scrypt));
+    return this.vaultStatus();
   }
 
   /**
