@@ -10,11 +10,13 @@ const nodeBuiltins = [
 ];
 const nodeOnlyPackages = ['better-sqlite3', '@napi-rs/keyring', '@napi-rs/keyring/keytar', 'fastify'];
 
-const noElectron = { name: 'electron', message: 'main/core and shared/ run in plain Node: never import electron.' };
+const noElectron = { name: 'electron', message: 'only main/app imports electron: main/core runs in plain Node, shared/ and renderer/ in a browser too.' };
 const noNode = [
   ...nodeBuiltins.map((name) => ({ name, message: 'renderer/ and shared/ run in a browser too: no Node built-ins.' })),
   ...nodeOnlyPackages.map((name) => ({ name, message: 'renderer/ and shared/ run in a browser too: no Node-only packages.' })),
 ];
+/** Shell modules without Electron, unit-tested under Node (test/unit/app). */
+const pureShellModules = ['main/app/prompt-queue.ts', 'main/app/sender-validation.ts', 'main/app/external-links.ts', 'main/app/content-security-policy.ts', 'main/app/app-routes.ts', 'main/app/tray-menu.ts'];
 const noExamples = { group: ['**/examples/**'], message: 'Latchkey itself never depends on an example.' };
 const noNodePrefix = { group: ['node:*'], message: 'renderer/ and shared/ run in a browser too: no Node built-ins.' };
 
@@ -41,6 +43,17 @@ export default tseslint.config(
   {
     files: ['main/cli/**', 'main/app/**'],
     rules: { 'no-restricted-imports': ['error', { patterns: [noExamples] }] },
+  },
+  {
+    // The shell's pure parts are tested under plain Node, where there is no Electron: they never import it.
+    files: pureShellModules,
+    rules: { 'no-restricted-imports': ['error', { paths: [{ name: 'electron', message: 'a pure part of the shell (tested under Node) never imports electron.' }], patterns: [noExamples] }] },
+  },
+  {
+    // The consent window's page runs in a sandboxed renderer: a browser, no Node, no Electron (only IPC, through the preload).
+    files: ['main/app/prompt/**'],
+    languageOptions: { globals: { window: 'readonly', document: 'readonly', HTMLElement: 'readonly', HTMLButtonElement: 'readonly', KeyboardEvent: 'readonly' } },
+    rules: { 'no-restricted-imports': ['error', { paths: [noElectron, ...noNode], patterns: [noNodePrefix, noExamples, { regex: '^(\\.\\./)+(core|cli)/', message: 'the consent page talks to main over IPC only.' }] }] },
   },
   {
     // The agent client is what agents import: it speaks OAuth to the broker and shares only the

@@ -26,8 +26,14 @@ if [ "${1:-}" = "--test" ]; then
   fi
 fi
 
-# npm ci when node_modules is missing or older than the lock file.
+# npm ci when node_modules is missing or older than the lock file. Electron's postinstall downloads its
+# binary from GitHub, which a CI machine reaching only the npm registry cannot do: the packages install
+# without it, then the binary is tried on its own, best effort. Without it `npm start` runs the headless
+# broker and the Electron smoke test is skipped, each saying why.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "bootstrap: installing npm packages"
-  npm ci --no-audit --no-fund --loglevel=error
+  ELECTRON_SKIP_BINARY_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
+  if [ -f node_modules/electron/install.js ] && ! timeout 300 node node_modules/electron/install.js >/dev/null 2>&1; then
+    echo "bootstrap: the Electron binary could not be downloaded (no internet?): the desktop app is unavailable, \`npm start\` runs the headless broker; retry with \`npx install-electron\`"
+  fi
 fi

@@ -78,7 +78,10 @@ export const updateApplicationRequest = z.object({
 }).strict();
 export type UpdateApplicationRequest = z.input<typeof updateApplicationRequest>;
 
-export const unlockVaultRequest = z.object({ passphrase: z.string().min(1).max(1024) }).strict();
+/** A passphrase vault needs its passphrase; a keychain vault (locked by the user) reopens with none. */
+export const unlockVaultRequest = z.object({ passphrase: z.string().min(1).max(1024).optional() }).strict();
+/** "Pause all agents": while paused, nothing is issued to any agent. */
+export const pauseAgentsRequest = z.object({ paused: z.boolean() }).strict();
 
 export const auditQuery = z.object({
   client_id: z.string().max(200).optional(),

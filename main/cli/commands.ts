@@ -453,6 +453,12 @@ export const ADMIN_COMMANDS: Record<string, AdminCommand> = {
     run: (client) => client().request('GET', '/vault'),
     human: (result) => { const v = result as VaultStatus; return `${v.state}${v.backend ? ` (${v.backend})` : ''}${v.message ? `\n${v.message}` : ''}`; },
   },
+  'vault lock': {
+    usage: 'latchkey vault lock [--json]   nothing that needs the vault is issued until it is unlocked again',
+    options: { json },
+    run: (client) => client().request('POST', '/vault/lock', {}),
+    human: (result) => `Vault ${(result as VaultStatus).state}.`,
+  },
   'vault unlock': {
     usage: 'latchkey vault unlock [--json]   (the passphrase is read from LATCHKEY_VAULT_PASSPHRASE, the terminal, or stdin)',
     options: { json },
@@ -460,11 +466,23 @@ export const ADMIN_COMMANDS: Record<string, AdminCommand> = {
       const admin = client();
       const status = await admin.request<VaultStatus>('GET', '/vault');
       if (status.state === 'unlocked') return status;
-      // A keychain vault opens only with its keychain; asking for a passphrase would mislead.
-      if (status.backend === 'keychain') throw new CliError(status.message ?? 'this vault is protected by the OS keychain, not a passphrase');
+      // A keychain vault opens only with its keychain (after a "Lock vault"); asking for a passphrase would mislead.
+      if (status.backend === 'keychain') return admin.request('POST', '/vault/unlock', {});
       const passphrase = await readSecretInput('Vault passphrase: ', { confirm: status.state === 'uninitialized', env: 'LATCHKEY_VAULT_PASSPHRASE' });
       return admin.request('POST', '/vault/unlock', { passphrase });
     },
     human: (result) => `Vault ${(result as VaultStatus).state}.`,
+  },
+  'agents pause': {
+    usage: 'latchkey agents pause [--json]   refuse every issuance to every agent until resumed (kept across restarts)',
+    options: { json },
+    run: (client) => client().request('POST', '/agents/pause', { paused: true }),
+    human: () => 'Agents paused: nothing is issued until `latchkey agents resume`.',
+  },
+  'agents resume': {
+    usage: 'latchkey agents resume [--json]',
+    options: { json },
+    run: (client) => client().request('POST', '/agents/pause', { paused: false }),
+    human: () => 'Agents resumed.',
   },
 };

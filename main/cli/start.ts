@@ -1,34 +1,37 @@
 // `npm start` (through scripts/start.sh, which installs and builds first): the desktop app where an
 // Electron binary and the app shell exist; otherwise the headless broker, saying so plainly.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { resolveDataDir } from './data-dir.js';
 import { main } from './latchkey.js';
 import type { StartedBroker } from './serve.js';
 
-/** Where the Electron shell (main/app) compiles to, once it exists. */
+/** Where the Electron shell (main/app) compiles to. */
 const APP_ENTRY = fileURLToPath(new URL('../app/main.js', import.meta.url));
 
 /**
- * The Electron binary, if one is installed: the `electron` package exports its path (and throws when its
- * postinstall download never happened).
+ * The Electron binary, if one is installed. The `electron` package's own entry point downloads the binary
+ * when it is missing (a network fetch on every start, failing offline), so what its install step wrote
+ * (`path.txt`, then `dist/`) is read here instead, with no side effect.
  */
 export function findElectron(): { binary: string } | { missing: string } {
   const require = createRequire(import.meta.url);
+  let packageDir: string;
   try {
-    require.resolve('electron');
+    packageDir = dirname(require.resolve('electron/package.json'));
   } catch {
     return { missing: 'the electron package is not installed' };
   }
-  let binary: unknown;
-  try {
-    binary = require('electron');
-  } catch {
-    binary = undefined;
-  }
-  if (typeof binary !== 'string' || !existsSync(binary)) return { missing: 'the electron package has no binary: its download did not happen' };
+  const pathFile = join(packageDir, 'path.txt');
+  const relative = existsSync(pathFile) ? readFileSync(pathFile, 'utf8').trim() : null;
+  const override = process.env.ELECTRON_OVERRIDE_DIST_PATH;
+  if (override) return existsSync(join(override, relative || 'electron')) ? { binary: join(override, relative || 'electron') } : { missing: `ELECTRON_OVERRIDE_DIST_PATH (${override}) holds no Electron binary` };
+  if (relative === null) return { missing: 'the electron package has no binary: its download was skipped or failed (run `npx install-electron` where the internet is reachable)' };
+  const binary = join(packageDir, 'dist', relative);
+  if (!existsSync(binary)) return { missing: `the Electron binary is missing from ${dirname(binary)}` };
   return { binary };
 }
 
@@ -36,7 +39,7 @@ export function findElectron(): { binary: string } | { missing: string } {
 export async function start(argv: string[]): Promise<number> {
   const electron = findElectron();
   if ('binary' in electron && existsSync(APP_ENTRY)) return runDesktopApp(electron.binary, argv);
-  const why = 'missing' in electron ? `Electron is not available (${electron.missing})` : 'Electron is installed, but the desktop shell is not part of this build yet';
+  const why = 'missing' in electron ? `Electron is not available (${electron.missing})` : 'Electron is installed, but the desktop shell is not built (dist/main/app/main.js is missing)';
   process.stdout.write(`${why}: running the headless broker instead. Stop it with Ctrl+C.\n`);
   return main(['serve', ...argv], { serveBanner: banner });
 }
@@ -54,6 +57,7 @@ function banner({ issuer, dataDir, vault }: StartedBroker): string {
 const shellQuote = (value: string): string => (/^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`);
 
 async function runDesktopApp(binary: string, argv: string[]): Promise<number> {
+  process.stdout.write(`Starting the Latchkey desktop app (Electron at ${binary}). Quit it from its tray menu or with Ctrl+C.\n`);
   const child = spawn(binary, [APP_ENTRY, ...argv], { stdio: 'inherit' });
   // Ctrl+C reaches both processes; let the app shut down and report its own exit.
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));

@@ -8,6 +8,7 @@ import { AuditLog } from './audit/audit-log.js';
 import { type Clock, epochSeconds, systemClock } from './clock.js';
 import { ApiKeys } from './directory/api-keys.js';
 import { Applications } from './directory/applications.js';
+import { DirectoryError } from './directory/errors.js';
 import { hashSecret, randomSecret } from './directory/credentials.js';
 import { Resources } from './directory/resources.js';
 import { Users } from './directory/users.js';
@@ -46,6 +47,7 @@ import { JwtBearerGrant } from './sts/grants/jwt-bearer.js';
 import { TokenExchangeGrant } from './sts/grants/token-exchange.js';
 import { AccessTokenSubjects, SubstituteUserSubjects } from './sts/subject-tokens.js';
 import { IssuerUrls } from './sts/issuer.js';
+import { AgentPause } from './sts/agent-pause.js';
 import { ReplayGuard } from './sts/replay-guard.js';
 import { registerOAuthRoutes } from './sts/routes.js';
 import { Issuance } from './tokens/issuance.js';
@@ -118,6 +120,8 @@ export class Broker {
   private readonly providerConnections: ProviderConnections;
   /** The admin credential of this run; written to the data dir by the shell, never logged. */
   readonly adminToken: string;
+  /** "Pause all agents": while on, nothing is issued (kept across restarts). */
+  readonly agentPause: AgentPause;
 
   private urls: IssuerUrls | undefined;
   private allowedHosts: ReadonlySet<string> = new Set();
@@ -157,6 +161,7 @@ export class Broker {
     this.approvals.addPrompter(this.approvalFeed);
     if (options.prompter) this.approvals.addPrompter(options.prompter);
     this.adminToken = randomSecret();
+    this.agentPause = new AgentPause(this.db, this.audit);
     // The keychain (D-Bus) and scrypt answer on worker threads: ask them now, and build the HTTP app
     // below while they work. Nothing below touches the vault; `open()` awaits this and handles a failure.
     this.opening = this.openVault();
@@ -194,7 +199,7 @@ export class Broker {
           new SubstituteUserSubjects(this.users, this.consents, this.families, this.policyEngine),
         ],
         this.db, this.keys, assertions, () => this.issuerUrls.assertionAudiences, this.applications, this.resources, issuance, release, brokered, this.clock, issuer),
-    ], clients, this.audit);
+    ], clients, this.audit, this.agentPause);
     this.authorization = new AuthorizationEndpoint({
       db: this.db, transaction, applications: this.applications, resources: this.resources, users: this.users,
       consents: this.consents, codes: this.codes, audit: this.audit, clock: this.clock, issuer, policy,
@@ -216,7 +221,7 @@ export class Broker {
       userinfo: new UserInfoEndpoint(this.db, this.keys, this.applications, this.users, this.audit, this.clock, issuer),
       registration: new RegistrationEndpoint(this.applications, this.audit, transaction,
         new TokenBucket(this.clock, registrationLimits.perMinute, registrationLimits.burst), registrationLimits.maxClients),
-      backchannel: new BackchannelAuthenticationEndpoint(clients, this.applications, this.resources, this.users, this.approvals, this.consents, this.audit),
+      backchannel: new BackchannelAuthenticationEndpoint(clients, this.applications, this.resources, this.users, this.approvals, this.consents, this.audit, this.agentPause),
       sessions: this.sessions,
       keys: this.keys,
       audit: this.audit,
@@ -254,10 +259,9 @@ export class Broker {
         return deleted;
       },
       vaultStatus: () => this.vaultStatus(),
-      unlockVault: async (passphrase) => {
-        await this.unlock(new PassphraseKeyVault(passphrase, this.options.scrypt));
-        return this.vaultStatus();
-      },
+      unlockVault: (passphrase) => this.unlockVault(passphrase),
+      lockVault: () => this.lockVault('the admin'),
+      agentPause: this.agentPause,
       rotateKeys: () => this.rotateKeys(),
       listKeys: () => this.keys.list(),
     });
@@ -384,6 +388,27 @@ export class Broker {
     };
   }
 
+  /**
+   * Opens the vault with its passphrase, or, without one, a keychain vault (locked by the user) from its
+   * keychain. A passphrase vault without a passphrase is the caller's mistake (DirectoryError, 400).
+   */
+  async unlockVault(passphrase: string | undefined): Promise<VaultStatus> {
+    if (passphrase === undefined && this.vault.backend !== 'keychain') throw new DirectoryError('passphrase is required');
+    await this.unlock(passphrase === undefined ? new KeychainKeyVault() : new PassphraseKeyVault(passphrase, this.options.scrypt));
+    return this.vaultStatus();
+  }
+
+  /**
+   * "Lock vault": the master key and the private signing keys (vault items) leave memory, so everything that
+   * needs the vault (tokens, vaulted secrets, new keys) fails closed with 503 until it is unlocked again.
+   */
+  lockVault(by: string): VaultStatus {
+    this.vault.lock();
+    this.keys.unload();
+    this.audit.record({ event: 'vault.locked', decision: 'info', reason: `locked by ${by}` });
+    return this.vaultStatus();
+  }
+
   async rotateKeys(): Promise<{ kid: string; retired: string | null }> {
     const keepMs = (Math.max(this.resources.longestLifetimeSeconds(), ID_TOKEN_LIFETIME_SECONDS) + 300) * 1000;
     const result = await this.keys.rotate('access_token', keepMs);
@@ -428,6 +453,6 @@ export class Broker {
 }
 
 function unlockAdvice(backend: 'keychain' | 'passphrase' | null): string {
-  if (backend === 'keychain') return 'Latchkey will not issue tokens until the OS keychain holding its vault key is reachable again (unlock your login keyring, then restart Latchkey).';
+  if (backend === 'keychain') return 'Latchkey will not issue tokens until the vault is unlocked: unlock it from the app or with `latchkey vault unlock`; if the OS keychain holding its key is unreachable, unlock your login keyring, then restart Latchkey.';
   return 'Latchkey will not issue tokens until the vault is unlocked: run `latchkey vault unlock` (it asks for the passphrase), or start Latchkey with LATCHKEY_VAULT_PASSPHRASE set.';
 }

@@ -227,7 +227,7 @@ describe('CIBA: approvals for agents without a browser', () => {
       const response = await postForm(`${shell.issuer}/oauth2/bc-authorize`, { login_hint: 'ADA@example.com', resource: NOTES, binding_message: 'hello' },
         { basic: [created.client_id, created.client_secret] });
       expect(response.status, response.text).toBe(200);
-      expect(heard).toEqual([expect.objectContaining({ clientId: created.client_id, applicationName: 'Shell agent', resources: [NOTES], scopes: ['notes:read'], bindingMessage: 'hello' })]);
+      expect(heard).toEqual([expect.objectContaining({ clientId: created.client_id, applicationName: 'Shell agent', verified: true, downstream: [], resources: [NOTES], scopes: ['notes:read'], bindingMessage: 'hello' })]);
       expect(JSON.stringify(heard)).not.toContain(response.body.auth_req_id);
       // An application disabled meanwhile gets nothing, whatever the user answers.
       await shell.admin('POST', `/applications/${created.client_id}/disable`);

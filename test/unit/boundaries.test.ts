@@ -44,4 +44,13 @@ describe('module boundaries', () => {
     expect(await restrictedImports('main/app/window.main.ts', "import { app } from 'electron';\nexport const x = app;\n")).toHaveLength(0);
     expect(await restrictedImports('main/core/x.ts', "import { createHash } from 'node:crypto';\nexport const x = createHash;\n")).toHaveLength(0);
   });
+
+  it('the shell\'s pure parts (tested under Node) may not import electron; the consent page imports neither Node nor Electron nor core', async () => {
+    expect(await restrictedImports('main/app/prompt-queue.ts', "import { app } from 'electron';\nexport const x = app;\n")).toHaveLength(1);
+    expect(await restrictedImports('main/app/sender-validation.ts', "import { app } from 'electron';\nexport const x = app;\n")).toHaveLength(1);
+    expect(await restrictedImports('main/app/prompt/prompt-page.ts', "import { ipcRenderer } from 'electron';\nexport const x = ipcRenderer;\n")).toHaveLength(1);
+    expect(await restrictedImports('main/app/prompt/prompt-page.ts', "import { readFileSync } from 'node:fs';\nexport const x = readFileSync;\n")).toHaveLength(1);
+    expect(await restrictedImports('main/app/prompt/prompt-page.ts', "import { Broker } from '../../core/broker.js';\nexport const x = Broker;\n")).toHaveLength(1);
+    expect(await restrictedImports('main/app/prompt/prompt-page.ts', "import type { ConsentPrompt } from '../../../shared/ipc.js';\nexport type X = ConsentPrompt;\n")).toHaveLength(0);
+  });
 });

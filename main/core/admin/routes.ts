@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { approveRequest, auditQuery, consentQuery, loginLinkRequest, setResourceSecretRequest, unlockVaultRequest } from '../../../shared/admin-api.js';
+import { approveRequest, auditQuery, consentQuery, loginLinkRequest, pauseAgentsRequest, setResourceSecretRequest, unlockVaultRequest } from '../../../shared/admin-api.js';
+import type { AgentPause } from '../sts/agent-pause.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { formatAuditRecord, AUDIT_CSV_COLUMNS } from '../audit/audit-log.js';
 import { secretMatches } from '../directory/credentials.js';
@@ -49,7 +50,12 @@ export interface AdminDeps {
   /** Deletes an application after ending its consents and tokens, in one audited transaction. */
   deleteApplication: (clientId: string) => DeletedApplication;
   vaultStatus: () => VaultStatus;
-  unlockVault: (passphrase: string) => Promise<VaultStatus>;
+  /** Opens the vault: with a passphrase, or (a keychain vault) with none. */
+  unlockVault: (passphrase: string | undefined) => Promise<VaultStatus>;
+  /** Locks the vault: nothing that needs it is issued until it is unlocked. Audited. */
+  lockVault: () => VaultStatus;
+  /** "Pause all agents". */
+  agentPause: AgentPause;
   rotateKeys: () => Promise<{ kid: string; retired: string | null }>;
   listKeys: () => unknown[];
 }
@@ -87,7 +93,14 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
         return result;
       });
 
-    api.get('/status', async (_request, reply) => sendJson(reply, { issuer: deps.issuer(), vault: deps.vaultStatus(), owner: ownerView(deps.users) }));
+    api.get('/status', async (_request, reply) => sendJson(reply, { issuer: deps.issuer(), vault: deps.vaultStatus(), owner: ownerView(deps.users), agents_paused: deps.agentPause.paused }));
+
+    // The user's brakes (issue 6): from the tray, the UI or the CLI. Each switch is audited.
+    api.post('/agents/pause', async (request, reply) => {
+      const parsed = pauseAgentsRequest.safeParse(body(request));
+      if (!parsed.success) throw DirectoryError.fromZod(parsed.error);
+      return sendJson(reply, { paused: deps.agentPause.set(parsed.data.paused, 'the admin') });
+    });
 
     api.post('/setup', async (request, reply) => {
       const result = audited('admin.setup', () => deps.users.setupOwner(body(request) as { name: string; email: string }), ({ user }) => ({ subject: user.id }));
@@ -276,10 +289,11 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
 
     api.get('/vault', async (_request, reply) => sendJson(reply, deps.vaultStatus()));
     api.post('/vault/unlock', async (request, reply) => {
-      const parsed = unlockVaultRequest.safeParse(request.body);
+      const parsed = unlockVaultRequest.safeParse(request.body ?? {});
       if (!parsed.success) throw new InvalidRequest('passphrase is required');
       return sendJson(reply, await deps.unlockVault(parsed.data.passphrase));
     });
+    api.post('/vault/lock', async (_request, reply) => sendJson(reply, deps.lockVault()));
 
     api.get('/audit', async (request, reply) => {
       const parsed = auditQuery.safeParse(request.query);

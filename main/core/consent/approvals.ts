@@ -214,14 +214,17 @@ export class Approvals {
   }
 
   prompt(approval: Approval): ApprovalPrompt {
+    const app = this.applications.get(approval.clientId);
     return {
       id: approval.id,
       clientId: approval.clientId,
-      applicationName: this.applications.get(approval.clientId)?.name ?? approval.clientId,
+      applicationName: app?.name ?? approval.clientId,
+      verified: app?.registration === 'admin',
       userId: approval.userId,
       resources: approval.resources,
       scopes: approval.scopes,
       bindingMessage: approval.bindingMessage,
+      downstream: approval.downstream.map((hop) => ({ ...hop, applicationName: this.applications.get(hop.clientId)?.name ?? hop.clientId })),
       createdAt: approval.createdAt,
       expiresAt: approval.expiresAt,
     };

@@ -8,13 +8,26 @@ export interface ApprovalPrompt {
   clientId: string;
   /** The application's registered name: shown escaped, as the admin registered it. */
   applicationName: string;
+  /** Registered by the admin; false for a client that registered itself (RFC 7591): its name proves nothing. */
+  verified: boolean;
   userId: string;
   resources: string[];
   scopes: string[];
   /** CIBA §7.1: shown on both devices so the user can tell the request is the one they started. Shown escaped. */
   bindingMessage: string | null;
+  /** The delegation chain the approval also covers (issue 4): who may act on, to which resource, with which scopes. */
+  downstream: PromptHop[];
   createdAt: number;
   expiresAt: number;
+}
+
+/** One downstream hop as the user is shown it. */
+export interface PromptHop {
+  depth: number;
+  clientId: string;
+  applicationName: string;
+  resource: string;
+  scopes: string[];
 }
 
 /**

@@ -6,6 +6,7 @@ import type { Consents } from '../../consent/consents.js';
 import type { Applications } from '../../directory/applications.js';
 import type { Resources } from '../../directory/resources.js';
 import type { Users } from '../../directory/users.js';
+import type { AgentPause } from '../agent-pause.js';
 import { CLIENT_AUTH_PARAMETERS, type AuthenticatedClient, type ClientAuthenticator } from '../client-auth.js';
 import { InvalidClient, InvalidRequest, OAuthError, UnauthorizedClient } from '../errors.js';
 import type { Params } from '../params.js';
@@ -46,11 +47,14 @@ export class BackchannelAuthenticationEndpoint {
     private readonly approvals: Approvals,
     private readonly consents: Consents,
     private readonly audit: AuditLog,
+    private readonly pause: AgentPause,
   ) {}
 
   async handle(params: Params, authorization: string | undefined): Promise<BackchannelAuthenticationResponse> {
     let client: AuthenticatedClient | null = null;
     try {
+      // Paused agents cannot even ask: nobody is prompted, nothing is queued.
+      this.pause.check();
       const duplicate = params.firstDuplicate(REPEATABLE);
       if (duplicate) throw new InvalidRequest(`parameter ${duplicate} was sent more than once`);
       client = await this.clients.authenticate(authorization, params);

@@ -1,6 +1,7 @@
 import { GRANT_TYPE_ALIASES } from '../../../../shared/domain.js';
 import type { AuditLog } from '../../audit/audit-log.js';
 import type { TokenResponse } from '../../tokens/issuance.js';
+import type { AgentPause } from '../agent-pause.js';
 import { CLIENT_AUTH_PARAMETERS, type AuthenticatedClient, type ClientAuthenticator } from '../client-auth.js';
 import { InvalidClient, InvalidRequest, OAuthError, UnauthorizedClient, UnsupportedGrantType } from '../errors.js';
 import type { GrantHandler } from '../grants/grant.js';
@@ -23,7 +24,7 @@ export interface TokenRequest {
 export class TokenEndpoint {
   private readonly grants: Map<string, GrantHandler>;
 
-  constructor(grants: GrantHandler[], private readonly clients: ClientAuthenticator, private readonly audit: AuditLog) {
+  constructor(grants: GrantHandler[], private readonly clients: ClientAuthenticator, private readonly audit: AuditLog, private readonly pause: AgentPause) {
     this.grants = new Map(grants.map((grant) => [grant.grantType, grant]));
   }
 
@@ -36,6 +37,8 @@ export class TokenEndpoint {
     let client: AuthenticatedClient | null = null;
     let grantType: string | undefined;
     try {
+      // First: while paused nothing is authenticated, spent or rotated (an assertion's jti, a code, a refresh token).
+      this.pause.check();
       const duplicate = params.firstDuplicate(REPEATABLE);
       if (duplicate) throw new InvalidRequest(`parameter ${duplicate} was sent more than once`);
       const asked = params.get('grant_type');
