@@ -55,7 +55,8 @@ import { PolicyEngine } from './policy/policy-engine.js';
 import { SigningKeys } from './tokens/signing-keys.js';
 import { createHttpApp, localSocketHandler } from './transport/http-app.js';
 import { DEFAULT_LOCAL_SOCKET_LIMITS, defaultSocketPath, LocalSocketServer, type LocalSocketLimits } from './transport/local-socket.js';
-import { registerUiPlaceholder } from './ui/placeholder.js';
+import { findUiDir, registerUi } from './ui/static-ui.js';
+import { AuditFeed } from './admin/audit-feed.js';
 import type { KeyVault } from './vault/key-vault.js';
 import { VaultError } from './vault/key-vault.js';
 import { KeychainKeyVault, probeKeychain } from './vault/keychain.js';
@@ -78,6 +79,8 @@ export interface BrokerOptions {
   localSocketLimits?: Partial<LocalSocketLimits> | undefined;
   /** The shell's way of asking the user about an approval (a native window); the admin API's feed is always there. */
   prompter?: Prompter | undefined;
+  /** The built React UI served at /ui/ (default: the repository's renderer/dist); the Electron shell serves its own. */
+  uiDir?: string | null | undefined;
 }
 
 /**
@@ -115,6 +118,7 @@ export class Broker {
   private readonly authorization: AuthorizationEndpoint;
   private readonly groupCommit: GroupCommit;
   private readonly approvalFeed = new ApprovalFeed();
+  private readonly auditFeed: AuditFeed;
   private sweeper: NodeJS.Timeout | undefined;
   private keyProblem: string | null = null;
   /** The vault being opened, from the constructor on; `open()` awaits it. */
@@ -129,6 +133,7 @@ export class Broker {
     this.db = openDatabase(dbFile);
     this.groupCommit = new GroupCommit(this.db, `${dbFile}-wal`);
     this.audit = new AuditLog(this.db, this.clock);
+    this.auditFeed = new AuditFeed(this.audit, this.log);
     this.vault = new Vault(this.db, this.clock);
     this.keys = new SigningKeys(this.db, this.vault, this.clock);
     this.applications = new Applications(this.db, this.clock);
@@ -196,7 +201,7 @@ export class Broker {
       keys: this.keys,
       audit: this.audit,
     });
-    registerUiPlaceholder(this.http);
+    registerUi(this.http, options.uiDir === undefined ? findUiDir() : options.uiDir);
     registerUiLogin(this.http, { sessions: this.sessions, audit: this.audit, transaction });
     registerAdminRoutes(this.http, {
       adminTokenHash: hashSecret(this.adminToken),
@@ -214,6 +219,7 @@ export class Broker {
       consents: this.consents,
       approvals: this.approvals,
       approvalFeed: this.approvalFeed,
+      auditFeed: this.auditFeed,
       grantBackgroundAccess: (request) => transaction(() => grantBackgroundAccess(this, request)),
       withdrawConsent: (id, why) => transaction(() => withdrawConsent(this.consents, this.families, this.audit, id, why)),
       deleteApplication: (clientId) => {
@@ -227,6 +233,7 @@ export class Broker {
         return deleted;
       },
       vaultStatus: () => this.vaultStatus(),
+      runtime: () => ({ dataDir: this.options.dataDir, port: Number(new URL(this.issuer).port), socket: this.socketPath }),
       unlockVault: async (passphrase) => {
         await this.unlock(new PassphraseKeyVault(passphrase, this.options.scrypt));
         return this.vaultStatus();
@@ -305,6 +312,7 @@ export class Broker {
   async close(): Promise<void> {
     clearInterval(this.sweeper);
     this.approvalFeed.close();
+    this.auditFeed.close();
     await this.localSocket?.close();
     this.localSocket = undefined;
     await this.http.close();
@@ -342,6 +350,21 @@ export class Broker {
       this.keyProblem = `the ID-token signing key could not be made (${(error as Error).message}); refusing to issue ID tokens`;
       this.log.error(this.keyProblem);
     });
+  }
+
+  /**
+   * A one-time link to a UI session for the owner, audited (the shell opens or prints it, as
+   * `latchkey login-url` does); null while there is no enabled owner.
+   */
+  loginLink(): { url: string; expiresAt: string } | null {
+    const owner = this.users.owner();
+    if (!owner?.enabled) return null;
+    const link = this.db.transaction(() => {
+      const created = this.sessions.createLoginLink(owner.id);
+      this.audit.append({ event: 'ui.login_link_created', decision: 'info', reason: 'admin change', subject: owner.id });
+      return created;
+    }).immediate();
+    return { url: `${this.issuer}/ui/login?${new URLSearchParams({ token: link.secret })}`, expiresAt: new Date(link.expiresAt).toISOString() };
   }
 
   vaultStatus(): VaultStatus {

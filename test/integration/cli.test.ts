@@ -396,6 +396,7 @@ describe('a machine without a keychain and without LATCHKEY_VAULT_PASSPHRASE', (
     const printed = await broker.waitForOutput(/unlock: .*\n/);
     expect(printed).toContain('Electron is not available (the electron package is not installed): running the headless broker instead.');
     expect(printed).toContain(`Latchkey is listening at ${issuer}\n`);
+    expect(printed).toContain('  mode:     headless broker (the UI runs in your browser)\n');
     expect(printed).toContain(`  UI:       ${issuer}/ui/\n`);
     expect(printed).toMatch(/vault: +uninitialized\n/);
     expect(printed).toMatch(/no OS keychain is reachable .*run `latchkey vault unlock`.*LATCHKEY_VAULT_PASSPHRASE/);
@@ -404,7 +405,8 @@ describe('a machine without a keychain and without LATCHKEY_VAULT_PASSPHRASE', (
     expect(broker.stderr).not.toContain('no OS keychain is reachable');
     const ui = await fetch(`${issuer}/ui/`);
     expect(ui.status).toBe(200);
-    expect(await ui.text()).toContain('Latchkey is running');
+    expect(ui.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(await ui.text()).toContain('<div id="root"></div>');
 
     const status = await latchkeyJson(['vault', 'status', '--data-dir', dataDir]);
     expect(status).toMatchObject({ state: 'uninitialized', backend: null });

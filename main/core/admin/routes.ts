@@ -2,7 +2,6 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { approveRequest, auditQuery, consentQuery, loginLinkRequest, setResourceSecretRequest, unlockVaultRequest } from '../../../shared/admin-api.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { formatAuditRecord, AUDIT_CSV_COLUMNS } from '../audit/audit-log.js';
-import { secretMatches } from '../directory/credentials.js';
 import { DirectoryError } from '../directory/errors.js';
 import type { Applications, CreatedApplication } from '../directory/applications.js';
 import type { ApiKeys } from '../directory/api-keys.js';
@@ -12,13 +11,15 @@ import type { Users } from '../directory/users.js';
 import type { Consent, Consents } from '../consent/consents.js';
 import type { Approval, Approvals } from '../consent/approvals.js';
 import { approvalView, type ApprovalFeed } from './approval-feed.js';
+import type { AuditFeed } from './audit-feed.js';
+import { authenticateAdmin, Unauthorized, type AdminCaller } from './admin-sessions.js';
 import { PolicyInvalid, type Policies, type StoredPolicy } from '../policy/policies.js';
 import { POLICY_ACTIONS, type PolicyAction, type PolicyEngine } from '../policy/policy-engine.js';
-import { isSafeNext, type UiSessions } from '../consent/ui-sessions.js';
-import { Forbidden, InvalidRequest, OAuthError } from '../sts/errors.js';
+import { isSafeNext, UiSessions } from '../consent/ui-sessions.js';
+import { InvalidRequest, OAuthError } from '../sts/errors.js';
 import { VaultError } from '../vault/key-vault.js';
 import { sendError, sendJson } from '../transport/http-app.js';
-import type { VaultStatus } from '../../../shared/admin-api.js';
+import type { SessionView, StatusView, VaultStatus } from '../../../shared/admin-api.js';
 import type { CreateApplicationRequest, CreateResourceRequest, GrantConsentRequest, UpdateApplicationRequest } from '../../../shared/admin-api.js';
 
 /** What the admin API needs of the broker: the directory, the audit log, and a few broker actions. */
@@ -37,6 +38,8 @@ export interface AdminDeps {
   /** The approval queue of backchannel authentication (CIBA), and its live feed. */
   approvals: Approvals;
   approvalFeed: ApprovalFeed;
+  /** The live feed of new audit rows (the UI's audit page and overview). */
+  auditFeed: AuditFeed;
   policies: Policies;
   policyEngine: PolicyEngine;
   /** Records the user's background-access grant (and its token family), audited, in one transaction. */
@@ -46,27 +49,30 @@ export interface AdminDeps {
   /** Deletes an application after ending its consents and tokens, in one audited transaction. */
   deleteApplication: (clientId: string) => DeletedApplication;
   vaultStatus: () => VaultStatus;
+  /** Where this broker runs: its data dir, port and local socket (the UI's settings page). */
+  runtime: () => { dataDir: string; port: number; socket: string | null };
   unlockVault: (passphrase: string) => Promise<VaultStatus>;
   rotateKeys: () => Promise<{ kid: string; retired: string | null }>;
   listKeys: () => unknown[];
 }
 
-class Unauthorized extends OAuthError {
-  constructor() { super('unauthorized', 401, 'admin credentials required', { headers: { 'WWW-Authenticate': 'Bearer realm="latchkey-admin"' } }); }
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Who called the admin API; set by its authentication hook. */
+    adminCaller?: AdminCaller;
+  }
 }
 
 /**
  * The admin API (`/api/...`, JSON): what the CLI and the UI call. Authenticated by the admin token the
- * running broker wrote to its data dir (mode 0600), compared in constant time. Every change is audited
- * in the transaction that makes it.
+ * running broker wrote to its data dir (mode 0600), compared in constant time, or by the UI's admin
+ * session (cookie, CSRF token and own Origin: admin-sessions.ts). Every change is audited in the
+ * transaction that makes it.
  */
 export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void {
   app.register(async (api) => {
     api.addHook('onRequest', async (request) => {
-      const origin = request.headers.origin;
-      if (origin !== undefined && origin !== deps.ownOrigin()) throw new Forbidden('cross-origin requests are not allowed here', { reason: 'foreign Origin header' });
-      const match = /^Bearer ([A-Za-z0-9_-]{20,100})$/.exec(request.headers.authorization ?? '');
-      if (!match || !secretMatches(match[1]!, deps.adminTokenHash)) throw new Unauthorized();
+      request.adminCaller = authenticateAdmin(request, deps);
     });
     api.setErrorHandler(async (error: Error, _request, reply) => {
       if (error instanceof DirectoryError) return sendError(reply, new OAuthError('invalid_request', error.status, error.message));
@@ -84,7 +90,30 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
         return result;
       });
 
-    api.get('/status', async (_request, reply) => sendJson(reply, { issuer: deps.issuer(), vault: deps.vaultStatus(), owner: ownerView(deps.users) }));
+    // The UI's session (issue 6 item 2): who is signed in, and the CSRF token its changes must carry.
+    api.get('/session', async (request, reply) => {
+      const caller = request.adminCaller;
+      if (caller?.kind !== 'session') throw new Unauthorized();
+      const user = deps.users.get(caller.session.userId);
+      if (!user) throw new Unauthorized();
+      const view: SessionView = { user: { id: user.id, name: user.name, email: user.email }, csrf_token: caller.csrfToken, started_at: new Date(caller.session.startedAt).toISOString() };
+      return sendJson(reply, view);
+    });
+    api.post('/session/logout', async (request, reply) => {
+      const caller = request.adminCaller;
+      if (caller?.kind !== 'session') throw new Unauthorized();
+      deps.transaction(() => {
+        if (deps.sessions.end(caller.session.idHash)) deps.audit.append({ event: 'ui.session_ended', decision: 'info', subject: caller.session.userId, reason: 'signed out' });
+      });
+      reply.header('set-cookie', UiSessions.clearedCookies());
+      return sendJson(reply, { signed_out: true });
+    });
+
+    api.get('/status', async (_request, reply) => {
+      const { dataDir, port, socket } = deps.runtime();
+      const status: StatusView = { issuer: deps.issuer(), vault: deps.vaultStatus(), owner: ownerView(deps.users), data_dir: dataDir, port, socket };
+      return sendJson(reply, status);
+    });
 
     api.post('/setup', async (request, reply) => {
       const result = audited('admin.setup', () => deps.users.setupOwner(body(request) as { name: string; email: string }), ({ user }) => ({ subject: user.id }));
@@ -275,6 +304,12 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
       if (!parsed.success) throw DirectoryError.fromZod(parsed.error);
       const { client_id, event, decision, limit } = parsed.data;
       return sendJson(reply, deps.audit.list({ clientId: client_id, event, decision, limit }));
+    });
+    // New audit rows as server-sent events (the UI's audit page and overview).
+    api.get('/audit/events', async (request, reply) => {
+      if (request.url.includes('?')) throw new InvalidRequest('the feed takes no parameters');
+      reply.hijack();
+      deps.auditFeed.open(reply.raw);
     });
     api.get('/audit/verify', async (_request, reply) => sendJson(reply, deps.audit.verify()));
     api.get('/audit/export', async (request, reply) => exportAudit(deps.audit, (request.query as { format?: string }).format, reply));

@@ -7,11 +7,18 @@ export const LOGIN_LINK_LIFETIME_MS = 5 * 60_000;
 /** How long a UI session lasts; `auth_time` in ID tokens is when it started. */
 export const SESSION_LIFETIME_MS = 12 * 3600_000;
 /**
- * The session cookie. HttpOnly (no script reads it), SameSite=Lax (a cross-site POST does not carry
- * it), Path=/ and no Domain (it goes back only to the host that set it). Not Secure: the broker speaks
- * plain HTTP on loopback.
+ * The session cookie of the consent flow. HttpOnly (no script reads it), SameSite=Lax (a cross-site POST
+ * does not carry it), Path=/ and no Domain (it goes back only to the host that set it). Not Secure: the
+ * broker speaks plain HTTP on loopback.
+ *
+ * Lax, not Strict: an agent opens `/oauth2/authorize` with a top-level navigation from elsewhere (its own
+ * page, a terminal's link), and the consent page must know the user then. The admin API needs no such
+ * entry from outside, so the same session reaches it only through its own SameSite=Strict cookie
+ * (ADMIN_SESSION_COOKIE): a navigation from another site never carries that one.
  */
 export const SESSION_COOKIE = 'latchkey_session';
+/** The same session, for the admin API and the UI only: SameSite=Strict (see SESSION_COOKIE). */
+export const ADMIN_SESSION_COOKIE = 'latchkey_admin';
 
 export interface UiSession {
   /** The hash of the session id: what authorization transactions are bound to. */
@@ -64,20 +71,39 @@ export class UiSessions {
     return { ok: true, sessionId, session: { idHash, userId: row.user_id, startedAt: now } };
   }
 
-  /** The live session a cookie header names, if any. */
-  fromCookieHeader(header: string | undefined): UiSession | null {
-    for (const value of cookieValues(header, SESSION_COOKIE)) {
+  /** The live session a cookie header names, if any (the consent flow's cookie unless told otherwise). */
+  fromCookieHeader(header: string | undefined, name: string = SESSION_COOKIE): UiSession | null {
+    return this.withSessionId(header, name)?.session ?? null;
+  }
+
+  /** The live session a cookie names, with the session id the cookie holds (what an admin session's CSRF token derives from). */
+  withSessionId(header: string | undefined, name: string): { session: UiSession; sessionId: string } | null {
+    for (const value of cookieValues(header, name)) {
       if (!/^[A-Za-z0-9_-]{43}$/.test(value)) continue;
       const idHash = hashSecret(value);
       const row = this.findSession.get(idHash, this.clock.now()) as { user_id: string; created_at: number } | undefined;
-      if (row) return { idHash, userId: row.user_id, startedAt: row.created_at };
+      if (row) return { session: { idHash, userId: row.user_id, startedAt: row.created_at }, sessionId: value };
     }
     return null;
   }
 
-  /** The Set-Cookie value for a new session. */
-  static cookie(sessionId: string): string {
-    return `${SESSION_COOKIE}=${sessionId}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${SESSION_LIFETIME_MS / 1000}`;
+  /** Ends a session (sign-out): neither of its cookies opens anything afterwards. */
+  end(idHash: Buffer): boolean {
+    return this.db.prepare('UPDATE ui_sessions SET ended_at = ? WHERE id_hash = ? AND ended_at IS NULL').run(this.clock.now(), idHash).changes === 1;
+  }
+
+  /** The Set-Cookie values for a new session: the consent flow's (Lax) and the admin API's (Strict). */
+  static cookies(sessionId: string): string[] {
+    const maxAge = SESSION_LIFETIME_MS / 1000;
+    return [
+      `${SESSION_COOKIE}=${sessionId}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${maxAge}`,
+      `${ADMIN_SESSION_COOKIE}=${sessionId}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAge}`,
+    ];
+  }
+
+  /** The Set-Cookie values that make a browser forget both cookies (sign-out). */
+  static clearedCookies(): string[] {
+    return [SESSION_COOKIE, ADMIN_SESSION_COOKIE].map((name) => `${name}=; Path=/; HttpOnly; SameSite=${name === SESSION_COOKIE ? 'Lax' : 'Strict'}; Max-Age=0`);
   }
 
   /** Forgets links and sessions that can no longer be used. */

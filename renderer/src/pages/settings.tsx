@@ -1,0 +1,12 @@
+import { EmptyState } from '../components/empty-state.js';
+import { PageHeader } from '../components/page-header.js';
+import type { PageProps } from '../pages.js';
+
+export default function Page(_props: PageProps) {
+  return (
+    <>
+      <PageHeader title="Settings" />
+      <EmptyState title="Coming next" />
+    </>
+  );
+}
