@@ -237,3 +237,23 @@ export interface AuditRecordView {
   prev_hash: string;
   hash: string;
 }
+
+/** `POST /api/applications` (201): the view, and the client secret of a confidential client, in this one response only. */
+export type CreatedApplicationView = ApplicationView & { client_secret?: string };
+
+/** `POST /api/applications/:clientId/api-keys` (201): the key, in this one response only. */
+export interface CreatedApiKeyView {
+  id: string;
+  client_id: string;
+  api_key: string;
+}
+
+/** `GET /api/keys`: the signing keys, public facts only (times in epoch milliseconds). */
+export interface SigningKeyView {
+  kid: string;
+  alg: string;
+  purpose: string;
+  created_at: number;
+  retired_at: number | null;
+  publish_until: number | null;
+}

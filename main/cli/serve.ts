@@ -21,8 +21,8 @@ export interface StartedBroker {
   socket: string;
   dataDir: string;
   vault: VaultStatus;
-  /** A fresh one-time link into the UI (null before there is an owner). */
-  loginLink: () => { url: string; expiresAt: string } | null;
+  /** A fresh one-time link into the UI (a first-run link before there is an owner; null when the owner is disabled). */
+  loginLink: () => { url: string; expiresAt: string; firstRun: boolean } | null;
 }
 
 /**

@@ -49,8 +49,8 @@ function banner({ issuer, dataDir, vault, loginLink }: StartedBroker): string {
     `  mode:     headless broker (the UI runs in your browser)`,
     `  UI:       ${issuer}/ui/`,
     ...(link
-      ? [`  sign in:  open this one-time link (it works once, until ${link.expiresAt}; later: npx latchkey login-url${where})`, `            ${link.url}`]
-      : [`  sign in:  there is no owner yet: run npx latchkey setup --name NAME --email EMAIL${where}, then npx latchkey login-url${where}`]),
+      ? [`  sign in:  open this one-time link${link.firstRun ? ' to set Latchkey up' : ''} (it works once, until ${link.expiresAt}; a new one: npx latchkey login-url${where})`, `            ${link.url}`]
+      : [`  sign in:  the owner is disabled: no sign-in link`]),
   ];
   if (vault.state !== 'unlocked' && vault.backend !== 'keychain') {
     lines.push(`  unlock:   npx latchkey vault unlock${where}   (in another terminal; it asks for the passphrase)`);

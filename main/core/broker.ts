@@ -238,6 +238,7 @@ export class Broker {
         await this.unlock(new PassphraseKeyVault(passphrase, this.options.scrypt));
         return this.vaultStatus();
       },
+      lockVault: () => this.lockVault('the admin'),
       rotateKeys: () => this.rotateKeys(),
       listKeys: () => this.keys.list(),
     });
@@ -354,17 +355,18 @@ export class Broker {
 
   /**
    * A one-time link to a UI session for the owner, audited (the shell opens or prints it, as
-   * `latchkey login-url` does); null while there is no enabled owner.
+   * `latchkey login-url` does). Before there is an owner, a first-run link: its session sets the owner up.
+   * Null while the owner is disabled.
    */
-  loginLink(): { url: string; expiresAt: string } | null {
+  loginLink(): { url: string; expiresAt: string; firstRun: boolean } | null {
     const owner = this.users.owner();
-    if (!owner?.enabled) return null;
+    if (owner && !owner.enabled) return null;
     const link = this.db.transaction(() => {
-      const created = this.sessions.createLoginLink(owner.id);
-      this.audit.append({ event: 'ui.login_link_created', decision: 'info', reason: 'admin change', subject: owner.id });
+      const created = this.sessions.createLoginLink(owner?.id ?? null);
+      this.audit.append({ event: 'ui.login_link_created', decision: 'info', reason: 'admin change', subject: owner?.id ?? null, detail: owner ? null : { first_run: true } });
       return created;
     }).immediate();
-    return { url: `${this.issuer}/ui/login?${new URLSearchParams({ token: link.secret })}`, expiresAt: new Date(link.expiresAt).toISOString() };
+    return { url: `${this.issuer}/ui/login?${new URLSearchParams({ token: link.secret })}`, expiresAt: new Date(link.expiresAt).toISOString(), firstRun: owner === null };
   }
 
   vaultStatus(): VaultStatus {
@@ -377,6 +379,17 @@ export class Broker {
       backend: status.backend,
       message: `${status.reason}. ${unlockAdvice(status.backend)}`,
     };
+  }
+
+  /**
+   * "Lock vault": the master key and the private signing keys (vault items) leave memory, so everything that
+   * needs the vault (tokens, vaulted secrets, new keys) fails closed until it is unlocked again.
+   */
+  lockVault(by: string): VaultStatus {
+    this.vault.lock();
+    this.keys.unload();
+    this.audit.record({ event: 'vault.locked', decision: 'info', reason: `locked by ${by}` });
+    return this.vaultStatus();
   }
 
   async rotateKeys(): Promise<{ kid: string; retired: string | null }> {

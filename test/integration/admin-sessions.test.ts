@@ -181,3 +181,65 @@ describe('admin sessions', () => {
     expect(dump).not.toContain(session.csrf);
   });
 });
+
+describe('first-run sessions (a fresh install, no owner yet)', () => {
+  let test: TestBroker;
+
+  beforeAll(async () => {
+    test = await startBroker();
+  });
+  afterAll(async () => {
+    await test.close();
+    removeDataDir(test.dataDir);
+  });
+
+  const open = async (url: string) => {
+    const opened = await fetch(url, { redirect: 'manual' });
+    const cookie = opened.headers.getSetCookie().map((value) => value.split(';')[0]).join('; ');
+    return { status: opened.status, cookie };
+  };
+  const session = async (cookie: string, origin?: string, csrf?: string, method = 'GET', path = '/session', body?: unknown) => {
+    const response = await fetch(`${test.issuer}/api${path}`, {
+      method,
+      headers: { cookie, ...(origin ? { origin } : {}), ...(csrf ? { 'x-latchkey-csrf': csrf } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+    return { status: response.status, body: await response.json() as any };
+  };
+
+  it('the login link of a fresh install opens a session without a user, which sets up the owner and becomes theirs', async () => {
+    const link = await test.admin('POST', '/login-links', {});
+    expect(link.status).toBe(201);
+    expect(link.body.first_run).toBe(true);
+    const opened = await open(link.body.url);
+    expect(opened.status).toBe(303);
+    const before = await session(opened.cookie);
+    expect(before.status).toBe(200);
+    expect(before.body.user).toBeNull();
+    // Not a user for the consent flow: the authorization endpoint still asks for a sign-in.
+    expect(test.broker.sessions.fromCookieHeader(opened.cookie)).toBeNull();
+
+    const setup = await session(opened.cookie, test.issuer, before.body.csrf_token, 'POST', '/setup', { name: 'Grace Hopper', email: 'grace@example.test' });
+    expect(setup.status).toBe(201);
+    const after = await session(opened.cookie);
+    expect(after.body.user).toEqual({ id: setup.body.id, name: 'Grace Hopper', email: 'grace@example.test' });
+    expect(test.broker.sessions.fromCookieHeader(opened.cookie)?.userId).toBe(setup.body.id);
+  });
+
+  it('a first-run link opened after the owner exists opens nothing', async () => {
+    const fresh = await startBroker();
+    try {
+      const link = fresh.broker.loginLink()!;
+      expect(link.firstRun).toBe(true);
+      await fresh.admin('POST', '/setup', { name: 'Owner', email: 'owner@example.test' });
+      const sessions = count(fresh, 'ui_sessions');
+      const opened = await fetch(link.url, { redirect: 'manual' });
+      expect(opened.status).toBe(400);
+      expect(opened.headers.getSetCookie()).toEqual([]);
+      expect(count(fresh, 'ui_sessions')).toBe(sessions);
+    } finally {
+      await fresh.close();
+      removeDataDir(fresh.dataDir);
+    }
+  });
+});

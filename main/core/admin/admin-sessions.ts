@@ -3,14 +3,14 @@ import type { FastifyRequest } from 'fastify';
 import { CSRF_HEADER } from '../../../shared/admin-api.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { secretMatches } from '../directory/credentials.js';
-import { ADMIN_SESSION_COOKIE, type UiSession, type UiSessions } from '../consent/ui-sessions.js';
+import { ADMIN_SESSION_COOKIE, type AdminUiSession, type UiSessions } from '../consent/ui-sessions.js';
 import { Forbidden, OAuthError } from '../sts/errors.js';
 
 
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /** Who is calling the admin API: the CLI (the admin token) or a signed-in browser (an admin session). */
-export type AdminCaller = { kind: 'token' } | { kind: 'session'; session: UiSession; csrfToken: string };
+export type AdminCaller = { kind: 'token' } | { kind: 'session'; session: AdminUiSession; csrfToken: string };
 
 export class Unauthorized extends OAuthError {
   constructor() { super('unauthorized', 401, 'admin credentials required', { headers: { 'WWW-Authenticate': 'Bearer realm="latchkey-admin"' } }); }

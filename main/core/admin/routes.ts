@@ -49,6 +49,8 @@ export interface AdminDeps {
   /** Deletes an application after ending its consents and tokens, in one audited transaction. */
   deleteApplication: (clientId: string) => DeletedApplication;
   vaultStatus: () => VaultStatus;
+  /** Locks the vault: nothing that needs it is issued until it is unlocked. Audited. */
+  lockVault: () => VaultStatus;
   /** Where this broker runs: its data dir, port and local socket (the UI's settings page). */
   runtime: () => { dataDir: string; port: number; socket: string | null };
   unlockVault: (passphrase: string) => Promise<VaultStatus>;
@@ -94,9 +96,10 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
     api.get('/session', async (request, reply) => {
       const caller = request.adminCaller;
       if (caller?.kind !== 'session') throw new Unauthorized();
-      const user = deps.users.get(caller.session.userId);
-      if (!user) throw new Unauthorized();
-      const view: SessionView = { user: { id: user.id, name: user.name, email: user.email }, csrf_token: caller.csrfToken, started_at: new Date(caller.session.startedAt).toISOString() };
+      // A first-run session has no user until it makes the owner (POST /api/setup).
+      const user = caller.session.userId === null ? null : deps.users.get(caller.session.userId);
+      if (caller.session.userId !== null && !user?.enabled) throw new Unauthorized();
+      const view: SessionView = { user: user ? { id: user.id, name: user.name, email: user.email } : null, csrf_token: caller.csrfToken, started_at: new Date(caller.session.startedAt).toISOString() };
       return sendJson(reply, view);
     });
     api.post('/session/logout', async (request, reply) => {
@@ -116,7 +119,13 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
     });
 
     api.post('/setup', async (request, reply) => {
-      const result = audited('admin.setup', () => deps.users.setupOwner(body(request) as { name: string; email: string }), ({ user }) => ({ subject: user.id }));
+      const caller = request.adminCaller;
+      const result = audited('admin.setup', () => {
+        const made = deps.users.setupOwner(body(request) as { name: string; email: string });
+        // The first-run session that made the owner is the owner's from now on.
+        if (caller?.kind === 'session' && caller.session.userId === null) deps.sessions.bindToOwner(caller.session.idHash, made.user.id);
+        return made;
+      }, ({ user }) => ({ subject: user.id }));
       return sendJson(reply, { id: result.user.id, name: result.user.name, email: result.user.email, created: result.created }, result.created ? 201 : 200);
     });
 
@@ -241,11 +250,12 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
       const next = parsed.data.next;
       if (next !== undefined && !isSafeNext(next)) throw new DirectoryError('next: must be a relative path to /oauth2/authorize on this broker');
       const owner = deps.users.owner();
-      if (!owner) throw new DirectoryError('there is no owner yet: run `latchkey setup` first', 409);
-      if (!owner.enabled) throw new DirectoryError('the owner is disabled', 409);
-      const link = audited('ui.login_link_created', () => deps.sessions.createLoginLink(owner.id), () => ({ subject: owner.id }));
+      // No owner yet (a fresh install): a first-run link, whose session may make the owner.
+      if (!owner && next !== undefined) throw new DirectoryError('there is no owner yet: open a first-run link (without next) and set up the owner first', 409);
+      if (owner && !owner.enabled) throw new DirectoryError('the owner is disabled', 409);
+      const link = audited('ui.login_link_created', () => deps.sessions.createLoginLink(owner?.id ?? null), () => ({ subject: owner?.id ?? null, ...(owner ? {} : { detail: { first_run: true } }) }));
       const query = new URLSearchParams({ token: link.secret, ...(next ? { next } : {}) });
-      return sendJson(reply, { url: `${deps.issuer()}/ui/login?${query}`, expires_at: new Date(link.expiresAt).toISOString() }, 201);
+      return sendJson(reply, { url: `${deps.issuer()}/ui/login?${query}`, expires_at: new Date(link.expiresAt).toISOString(), first_run: !owner }, 201);
     });
 
     const consentView = (consent: Consent) => deps.consents.view(consent, deps.applications.get(consent.clientId));
@@ -298,6 +308,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
       if (!parsed.success) throw new InvalidRequest('passphrase is required');
       return sendJson(reply, await deps.unlockVault(parsed.data.passphrase));
     });
+    api.post('/vault/lock', async (_request, reply) => sendJson(reply, deps.lockVault()));
 
     api.get('/audit', async (request, reply) => {
       const parsed = auditQuery.safeParse(request.query);

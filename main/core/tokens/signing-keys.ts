@@ -106,6 +106,11 @@ export class SigningKeys {
     return this.making ?? Promise.resolve();
   }
 
+  /** Forgets the private keys (the vault was locked): nothing signs until `load()` runs again. Public keys stay. */
+  unload(): void {
+    this.active.clear();
+  }
+
   get ready(): boolean {
     return this.active.has('access_token');
   }

@@ -32,7 +32,7 @@ export function registerUiLogin(app: FastifyInstance, deps: UiLoginDeps): void {
     if (!token) return refuse(400, 'This sign-in link is incomplete.', 'no token');
     const outcome = deps.transaction(() => {
       const redeemed = deps.sessions.redeemLoginLink(token);
-      if (redeemed.ok) deps.audit.append({ event: 'ui.session_started', decision: 'allow', subject: redeemed.session.userId, reason: 'login link opened' });
+      if (redeemed.ok) deps.audit.append({ event: 'ui.session_started', decision: 'allow', subject: redeemed.session.userId, reason: redeemed.session.userId ? 'login link opened' : 'first-run link opened' });
       return redeemed;
     });
     if (!outcome.ok) return refuse(400, 'This sign-in link was already used or has expired. Run `latchkey login-url` for a new one.', outcome.reason);

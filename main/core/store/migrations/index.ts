@@ -6,5 +6,7 @@ import { m004 } from './004-id-token-alg.js';
 import { m005 } from './005-impersonation.js';
 import { m006 } from './006-backchannel-authentication.js';
 import { m007 } from './007-policies.js';
+// 008 is brokered access (another branch); 009 follows it once both are merged.
+import { m009 } from './009-first-run-sessions.js';
 
-export const migrations: readonly string[] = [m001, m002, m003, m004, m005, m006, m007];
+export const migrations: readonly string[] = [m001, m002, m003, m004, m005, m006, m007, m009];
