@@ -36,7 +36,8 @@ export function App() {
 }
 
 function Layout({ route, session, refreshSession }: { route: string; session: SessionView; refreshSession: () => Promise<void> }) {
-  const match = pageFor(route);
+  // Before there is an owner, setup is the only page that makes sense (App moves the URL there too).
+  const match = pageFor(session.user === null ? '/setup' : route);
   const Page = match?.page.component;
   const mainRef = useRef<HTMLElement>(null);
 

@@ -1,5 +1,5 @@
 // Loading data from the admin API in a page: the value, the error, and a reload.
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useState, type Dispatch, type SetStateAction } from 'react';
 import { ApiError } from './api.js';
 
 export interface Loaded<T> {
@@ -7,8 +7,8 @@ export interface Loaded<T> {
   error: ApiError | null;
   loading: boolean;
   reload: () => Promise<void>;
-  /** Replace the value locally (after a change the server confirmed). */
-  set: (value: T) => void;
+  /** Replace the value locally (after a change the server confirmed, or a live event): a value or an update of the current one. */
+  set: Dispatch<SetStateAction<T | undefined>>;
 }
 
 /** Runs `load` on mount and on `reload()`. Errors are ApiErrors with a message fit for the page. */

@@ -22,7 +22,10 @@ export function uiTestsUnavailable(): string | null {
 export interface UiBrowser {
   page: Page;
   context: BrowserContext;
-  /** What the page reported as errors: console errors (CSP violations among them) and uncaught exceptions. */
+  /**
+   * What went wrong in the page: console errors (CSP violations among them), uncaught exceptions, and
+   * responses of 400 and above as `STATUS METHOD PATH`.
+   */
   errors: string[];
   /** Opens a route of the UI (`/applications`) and waits for its heading. */
   go(route: string, heading?: string | RegExp): Promise<void>;
@@ -44,8 +47,10 @@ export async function launchUi(test: TestBroker, options: { width?: number; heig
   });
   const page = context.pages()[0] ?? await context.newPage();
   const errors: string[] = [];
-  page.on('console', (message) => { if (message.type() === 'error') errors.push(message.text()); });
+  // A failed request is reported with its URL (the console's "Failed to load resource" line has none).
+  page.on('console', (message) => { if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) errors.push(message.text()); });
   page.on('pageerror', (error) => errors.push(error.message));
+  page.on('response', (response) => { if (response.status() >= 400) errors.push(`${response.status()} ${response.request().method()} ${new URL(response.url()).pathname}`); });
   mkdirSync(SCREENSHOTS, { recursive: true });
   return {
     page,
