@@ -30,7 +30,8 @@ const grantLabel = (grant: string) => GRANTS.find((entry) => entry.value === gra
 
 export default function Applications({ subroute }: PageProps) {
   const clientId = subroute.startsWith('/') ? decodeURIComponent(subroute.slice(1)) : '';
-  return clientId ? <ApplicationDetail clientId={clientId} /> : <ApplicationList />;
+  // Keyed: another application is a fresh page, with everything it shows loaded anew.
+  return clientId ? <ApplicationDetail key={clientId} clientId={clientId} /> : <ApplicationList />;
 }
 
 function ApplicationList() {
@@ -273,7 +274,7 @@ function AddOne({ label, options, onAdd, disabled }: { label: string; options: A
   const [value, setValue] = useState(options[0]?.value ?? '');
   const current = options.some((option) => option.value === value) ? value : options[0]?.value ?? '';
   return (
-    <div className="button-row">
+    <div className="add-one">
       <Field label={label}>{(control) => (
         <select {...control} value={current} onChange={(event) => setValue(event.target.value)}>
           {options.map((option) => <option key={option.value} value={option.value}>{option.label}</option>)}
