@@ -41,11 +41,13 @@ function Layout({ route, session, refreshSession }: { route: string; session: Se
   const Page = match?.page.component;
   const mainRef = useRef<HTMLElement>(null);
 
-  // A new page: its title goes to the document and focus to its heading (screen readers hear it).
+  // A new page: its title goes to the document and, after a navigation (not on load, where the skip link
+  // comes first), focus goes to its heading, so screen readers hear where they are.
+  const loaded = useRef(false);
   useEffect(() => {
     document.title = `${match?.page.title ?? 'Not found'} · Latchkey`;
-    const heading = mainRef.current?.querySelector<HTMLElement>('h1');
-    heading?.focus({ preventScroll: false });
+    if (loaded.current) mainRef.current?.querySelector<HTMLElement>('h1')?.focus();
+    loaded.current = true;
   }, [match?.page.path]);
 
   const signOut = async () => {

@@ -50,8 +50,17 @@ describe.skipIf(unavailable !== null)('the UI foundation', () => {
     expect(ui.errors).toEqual([]);
   });
 
-  it('the keyboard reaches the skip link first, and it moves focus to the page heading', async () => {
+  it('after a navigation focus is on the new page\'s heading', async () => {
+    await ui.go('/', 'Overview');
+    await ui.page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' }).click();
+    await ui.page.getByRole('heading', { level: 1, name: 'Settings' }).waitFor();
+    await expect(ui.page.locator(':focus').textContent()).resolves.toBe('Settings');
+  });
+
+  it('on a fresh load the keyboard reaches the skip link first, and it moves focus to the page heading', async () => {
     await ui.go('/applications', 'Applications');
+    await ui.page.reload();
+    await ui.page.getByRole('heading', { level: 1, name: 'Applications' }).waitFor();
     await ui.page.keyboard.press('Tab');
     const focused = ui.page.locator(':focus');
     await expect(focused.textContent()).resolves.toBe('Skip to content');

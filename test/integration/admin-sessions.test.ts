@@ -174,6 +174,17 @@ describe('admin sessions', () => {
     }
   });
 
+  it('the session of an owner who was disabled opens nothing', async () => {
+    const session = await signIn();
+    test.broker.db.prepare('UPDATE users SET enabled = 0 WHERE id = ?').run(ownerId);
+    try {
+      await expectRefused(test, () => call('GET', '/applications', { cookie: session.cookie }), { status: 401, error: 'unauthorized', audited: false });
+      await expectRefused(test, () => call('POST', '/applications', fromUi(session), newApp()), { status: 401, error: 'unauthorized', audited: false });
+    } finally {
+      test.broker.db.prepare('UPDATE users SET enabled = 1 WHERE id = ?').run(ownerId);
+    }
+  });
+
   it('sessions are stored hashed: neither the session id nor the CSRF token is in the database', async () => {
     const session = await signIn();
     const dump = JSON.stringify(test.broker.db.prepare('SELECT * FROM ui_sessions').all());

@@ -3,6 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import { CSRF_HEADER } from '../../../shared/admin-api.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { secretMatches } from '../directory/credentials.js';
+import type { Users } from '../directory/users.js';
 import { ADMIN_SESSION_COOKIE, type AdminUiSession, type UiSessions } from '../consent/ui-sessions.js';
 import { Forbidden, OAuthError } from '../sts/errors.js';
 
@@ -34,7 +35,7 @@ export function csrfToken(sessionId: string): string {
  * and it carries the session's CSRF token, compared in constant time. Such a refusal is recorded: a
  * live session's cookie on a forged request means someone tried to drive it.
  */
-export function authenticateAdmin(request: FastifyRequest, deps: { adminTokenHash: Buffer; sessions: UiSessions; ownOrigin: () => string; audit: AuditLog }): AdminCaller {
+export function authenticateAdmin(request: FastifyRequest, deps: { adminTokenHash: Buffer; sessions: UiSessions; users: Users; ownOrigin: () => string; audit: AuditLog }): AdminCaller {
   const origin = request.headers.origin;
   const found = deps.sessions.withSessionId(request.headers.cookie, ADMIN_SESSION_COOKIE);
   const refuse = (description: string, reason: string): never => {
@@ -56,6 +57,8 @@ export function authenticateAdmin(request: FastifyRequest, deps: { adminTokenHas
     return { kind: 'token' };
   }
   if (!found) throw new Unauthorized();
+  // A session outlives nothing it stands for: a disabled (or removed) owner's session opens nothing.
+  if (found.session.userId !== null && deps.users.get(found.session.userId)?.enabled !== true) throw new Unauthorized();
   const expected = csrfToken(found.sessionId);
   if (UNSAFE_METHODS.has(request.method)) {
     if (origin === undefined) refuse('cross-origin requests are not allowed here', 'admin session request without an Origin header');
