@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
 entry=dist/main/cli/start.js
-if [ ! -f "$entry" ] || [ -n "$(find main shared tsconfig.json tsconfig.build.json -newer "$entry" \( -name '*.ts' -o -name '*.json' \) -print -quit)" ]; then
+if [ ! -f "$entry" ] || [ ! -f renderer/dist/index.html ] || [ -n "$(find main shared renderer/src renderer/index.html tsconfig.json tsconfig.build.json -newer "$entry" \( -name '*.ts' -o -name '*.tsx' -o -name '*.css' -o -name '*.html' -o -name '*.json' \) -print -quit)" ]; then
   echo "start: building"
   npm run build --silent
 fi

@@ -249,3 +249,67 @@ export const consentQuery = z.object({
   user_id: z.string().max(200).optional(),
   include_revoked: z.enum(['true', 'false']).optional(),
 }).strict();
+
+/** `GET /api/session`: the UI's admin session (issue 6 item 2); 401 when there is none. */
+export interface SessionView {
+  /** The signed-in owner; null in a first-run session, opened before there is an owner (setup makes one). */
+  user: { id: string; name: string; email: string } | null;
+  /** Sent back as the `x-latchkey-csrf` header on every state-changing request of this session. */
+  csrf_token: string;
+  started_at: string;
+}
+
+/** The header a browser session's state-changing admin requests carry the CSRF token in. */
+export const CSRF_HEADER = 'x-latchkey-csrf';
+
+/** `GET /api/status`. */
+export interface StatusView {
+  issuer: string;
+  vault: VaultStatus;
+  owner: { id: string; name: string; email: string } | null;
+  /** "Pause all agents" is on: nothing is issued until it is switched off. */
+  agents_paused: boolean;
+  /** Where this broker keeps its data, and the local socket it serves (null when none). */
+  data_dir?: string;
+  socket?: string | null;
+  port?: number;
+}
+
+/** A row of the audit log, as `GET /api/audit` lists it and `GET /api/audit/events` announces it (`event: audit`). */
+export interface AuditRecordView {
+  seq: number;
+  /** Epoch milliseconds. */
+  at: number;
+  event: string;
+  decision: 'allow' | 'deny' | 'info';
+  client_id: string | null;
+  subject: string | null;
+  resource: string | null;
+  grant_type: string | null;
+  reason: string | null;
+  jti: string | null;
+  /** JSON text, or null. */
+  detail: string | null;
+  prev_hash: string;
+  hash: string;
+}
+
+/** `POST /api/applications` (201): the view, and the client secret of a confidential client, in this one response only. */
+export type CreatedApplicationView = ApplicationView & { client_secret?: string };
+
+/** `POST /api/applications/:clientId/api-keys` (201): the key, in this one response only. */
+export interface CreatedApiKeyView {
+  id: string;
+  client_id: string;
+  api_key: string;
+}
+
+/** `GET /api/keys`: the signing keys, public facts only (times in epoch milliseconds). */
+export interface SigningKeyView {
+  kid: string;
+  alg: string;
+  purpose: string;
+  created_at: number;
+  retired_at: number | null;
+  publish_until: number | null;
+}

@@ -301,7 +301,10 @@ export const ADMIN_COMMANDS: Record<string, AdminCommand> = {
     options: { next: str, json },
     run: (client, values) => client().request('POST', '/login-links', values.next === undefined ? {} : { next: values.next }),
     // The link is the last line of output, so `latchkey login-url | tail -n 1` is the link.
-    human: (result) => { const r = result as { url: string; expires_at: string }; return `Open this link in your browser to sign in to Latchkey (single use, until ${r.expires_at}):\n${r.url}`; },
+    human: (result) => {
+      const r = result as { url: string; expires_at: string; first_run?: boolean };
+      return `Open this link in your browser to ${r.first_run ? 'set Latchkey up (there is no owner yet)' : 'sign in to Latchkey'} (single use, until ${r.expires_at}):\n${r.url}`;
+    },
     fields: { next: 'next' },
   },
   'policy list': {

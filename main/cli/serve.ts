@@ -22,6 +22,8 @@ export interface StartedBroker {
   socket: string;
   dataDir: string;
   vault: VaultStatus;
+  /** A fresh one-time link into the UI (a first-run link before there is an owner; null when the owner is disabled). */
+  loginLink: () => { url: string; expiresAt: string; firstRun: boolean } | null;
 }
 
 export interface RunningBroker {
@@ -128,7 +130,7 @@ export async function serve(options: ServeOptions): Promise<Broker> {
   process.stdout.write(`  data dir: ${options.dataDir}\n`);
   process.stdout.write(`  vault:    ${vault.state}${vault.backend ? ` (${vault.backend})` : ''}\n`);
   if (vault.message) process.stdout.write(`  ${vault.message}\n`);
-  if (options.banner) process.stdout.write(`${options.banner({ issuer, socket, dataDir: options.dataDir, vault })}\n`);
+  if (options.banner) process.stdout.write(`${options.banner({ issuer, socket, dataDir: options.dataDir, vault, loginLink: () => broker.loginLink() })}\n`);
 
   return broker;
 }

@@ -44,11 +44,18 @@ export async function start(argv: string[]): Promise<number> {
   return main(['serve', ...argv], { serveBanner: banner });
 }
 
-/** Where the UI is, and, when the vault waits for a passphrase, the command that gives it. */
-function banner({ issuer, dataDir, vault }: StartedBroker): string {
-  const lines = [`  UI:       ${issuer}/ui/`];
+/** Where the UI is, a link that signs in to it, and, when the vault waits for a passphrase, the command that gives it. */
+function banner({ issuer, dataDir, vault, loginLink }: StartedBroker): string {
+  const where = dataDir === resolveDataDir(undefined) ? '' : ` --data-dir ${shellQuote(dataDir)}`;
+  const link = loginLink();
+  const lines = [
+    `  mode:     headless broker (the UI runs in your browser)`,
+    `  UI:       ${issuer}/ui/`,
+    ...(link
+      ? [`  sign in:  open this one-time link${link.firstRun ? ' to set Latchkey up' : ''} (it works once, until ${link.expiresAt}; a new one: npx latchkey login-url${where})`, `            ${link.url}`]
+      : [`  sign in:  the owner is disabled: no sign-in link`]),
+  ];
   if (vault.state !== 'unlocked' && vault.backend !== 'keychain') {
-    const where = dataDir === resolveDataDir(undefined) ? '' : ` --data-dir ${shellQuote(dataDir)}`;
     lines.push(`  unlock:   npx latchkey vault unlock${where}   (in another terminal; it asks for the passphrase)`);
   }
   return lines.join('\n');

@@ -57,7 +57,8 @@ import { PolicyEngine } from './policy/policy-engine.js';
 import { SigningKeys } from './tokens/signing-keys.js';
 import { createHttpApp, localSocketHandler } from './transport/http-app.js';
 import { DEFAULT_LOCAL_SOCKET_LIMITS, defaultSocketPath, LocalSocketServer, type LocalSocketLimits } from './transport/local-socket.js';
-import { registerUiPlaceholder } from './ui/placeholder.js';
+import { findUiDir, registerUi } from './ui/static-ui.js';
+import { AuditFeed } from './admin/audit-feed.js';
 import type { KeyVault } from './vault/key-vault.js';
 import { VaultError } from './vault/key-vault.js';
 import { KeychainKeyVault } from './vault/keychain.js';
@@ -88,6 +89,8 @@ export interface BrokerOptions {
   localSocketLimits?: Partial<LocalSocketLimits> | undefined;
   /** The shell's way of asking the user about an approval (a native window); the admin API's feed is always there. */
   prompter?: Prompter | undefined;
+  /** The built React UI served at /ui/ (default: the repository's renderer/dist); the Electron shell serves its own. */
+  uiDir?: string | null | undefined;
 }
 
 /**
@@ -131,6 +134,7 @@ export class Broker {
   private readonly authorization: AuthorizationEndpoint;
   private readonly groupCommit: GroupCommit;
   private readonly approvalFeed = new ApprovalFeed();
+  private readonly auditFeed: AuditFeed;
   private sweeper: NodeJS.Timeout | undefined;
   private keyProblem: string | null = null;
   /** The vault being opened, from the constructor on; `open()` awaits it. */
@@ -145,6 +149,7 @@ export class Broker {
     this.db = openDatabase(dbFile);
     this.groupCommit = new GroupCommit(this.db, `${dbFile}-wal`);
     this.audit = new AuditLog(this.db, this.clock);
+    this.auditFeed = new AuditFeed(this.audit, this.log);
     this.vault = new Vault(this.db, this.clock);
     this.keys = new SigningKeys(this.db, this.vault, this.clock);
     this.applications = new Applications(this.db, this.clock);
@@ -227,7 +232,7 @@ export class Broker {
       audit: this.audit,
     });
     registerBrokeredRoutes(this.http, { issuer, connections: this.providerConnections, providers: this.providers, authorization: this.authorization, sessions: this.sessions, audit: this.audit });
-    registerUiPlaceholder(this.http);
+    registerUi(this.http, options.uiDir === undefined ? findUiDir() : options.uiDir);
     registerUiLogin(this.http, { sessions: this.sessions, audit: this.audit, transaction });
     registerAdminRoutes(this.http, {
       adminTokenHash: hashSecret(this.adminToken),
@@ -246,6 +251,7 @@ export class Broker {
       approvals: this.approvals,
       approvalFeed: this.approvalFeed,
       providers: providerAdmin,
+      auditFeed: this.auditFeed,
       grantBackgroundAccess: (request) => transaction(() => grantBackgroundAccess(this, request)),
       withdrawConsent: (id, why) => transaction(() => withdrawConsent(this.consents, this.families, this.audit, id, why)),
       deleteApplication: (clientId) => {
@@ -259,6 +265,7 @@ export class Broker {
         return deleted;
       },
       vaultStatus: () => this.vaultStatus(),
+      runtime: () => ({ dataDir: this.options.dataDir, port: Number(new URL(this.issuer).port), socket: this.socketPath }),
       unlockVault: (passphrase) => this.unlockVault(passphrase),
       lockVault: () => this.lockVault('the admin'),
       agentPause: this.agentPause,
@@ -336,6 +343,7 @@ export class Broker {
   async close(): Promise<void> {
     clearInterval(this.sweeper);
     this.approvalFeed.close();
+    this.auditFeed.close();
     await this.localSocket?.close();
     this.localSocket = undefined;
     await this.http.close();
@@ -374,6 +382,22 @@ export class Broker {
       this.keyProblem = `the ID-token signing key could not be made (${(error as Error).message}); refusing to issue ID tokens`;
       this.log.error(this.keyProblem);
     });
+  }
+
+  /**
+   * A one-time link to a UI session for the owner, audited (the shell opens or prints it, as
+   * `latchkey login-url` does). Before there is an owner, a first-run link: its session sets the owner up.
+   * Null while the owner is disabled.
+   */
+  loginLink(): { url: string; expiresAt: string; firstRun: boolean } | null {
+    const owner = this.users.owner();
+    if (owner && !owner.enabled) return null;
+    const link = this.db.transaction(() => {
+      const created = this.sessions.createLoginLink(owner?.id ?? null);
+      this.audit.append({ event: 'ui.login_link_created', decision: 'info', reason: 'admin change', subject: owner?.id ?? null, detail: owner ? null : { first_run: true } });
+      return created;
+    }).immediate();
+    return { url: `${this.issuer}/ui/login?${new URLSearchParams({ token: link.secret })}`, expiresAt: new Date(link.expiresAt).toISOString(), firstRun: owner === null };
   }
 
   vaultStatus(): VaultStatus {

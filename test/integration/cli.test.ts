@@ -398,7 +398,13 @@ describe('a machine without a keychain and without LATCHKEY_VAULT_PASSPHRASE', (
     expect(printed).toMatch(/Electron is not available \(the electron package has no binary: its download was skipped or failed \(run `npx install-electron` where the internet is reachable\)\): running the headless broker instead\./);
     expect(printed).not.toContain('Downloading Electron binary');
     expect(printed).toContain(`Latchkey is listening at ${issuer}\n`);
+    expect(printed).toContain('  mode:     headless broker (the UI runs in your browser)\n');
     expect(printed).toContain(`  UI:       ${issuer}/ui/\n`);
+    // A fresh install has no owner: the link it prints is a first-run link, good once.
+    const link = /sign in: {2}open this one-time link to set Latchkey up \(it works once, until [^;]+; a new one: npx latchkey login-url --data-dir \S+\)\n +(http:\/\/127\.0\.0\.1:\d+\/ui\/login\?token=[A-Za-z0-9_-]{43})\n/.exec(printed);
+    expect(link?.[1]?.startsWith(`${issuer}/ui/login?token=`)).toBe(true);
+    expect((await fetch(link![1]!, { redirect: 'manual' })).status).toBe(303);
+    expect((await fetch(link![1]!, { redirect: 'manual' })).status).toBe(400);
     expect(printed).toMatch(/vault: +uninitialized\n/);
     expect(printed).toMatch(/no OS keychain is reachable .*run `latchkey vault unlock`.*LATCHKEY_VAULT_PASSPHRASE/);
     expect(printed).toContain(`  unlock:   npx latchkey vault unlock --data-dir ${dataDir}   (in another terminal; it asks for the passphrase)\n`);
@@ -406,7 +412,8 @@ describe('a machine without a keychain and without LATCHKEY_VAULT_PASSPHRASE', (
     expect(broker.stderr).not.toContain('no OS keychain is reachable');
     const ui = await fetch(`${issuer}/ui/`);
     expect(ui.status).toBe(200);
-    expect(await ui.text()).toContain('Latchkey is running');
+    expect(ui.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(await ui.text()).toContain('<div id="root"></div>');
 
     const status = await latchkeyJson(['vault', 'status', '--data-dir', dataDir]);
     expect(status).toMatchObject({ state: 'uninitialized', backend: null });

@@ -38,7 +38,7 @@ describe('the consent page', () => {
     expect(csp).toContain("default-src 'none'");
     expect(page.headers.get('x-frame-options')).toBe('DENY');
     expect(page.headers.get('cache-control')).toBe('no-store');
-    expect(page.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(page.headers.get('referrer-policy')).toBe('same-origin');
     expect(page.html).not.toMatch(/<script/i);
     expect(page.html).not.toContain('<b>bold</b>');
     expect(page.html).not.toContain('<i>API</i>');

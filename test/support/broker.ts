@@ -28,8 +28,11 @@ export interface TestBroker {
 
 export interface StartOptions {
   dataDir?: string;
-  /** Passphrase vault (default) or the OS keychain ('keychain': needs the test's Secret Service). */
-  vault?: 'passphrase' | 'keychain';
+  /**
+   * Passphrase vault (default), the OS keychain ('keychain': needs the test's Secret Service), or no
+   * passphrase given ('locked': an existing passphrase vault stays locked until unlocked).
+   */
+  vault?: 'passphrase' | 'keychain' | 'locked';
   passphrase?: string;
   clock?: Clock;
   /** The port to listen on; 0 (the default) picks a free one. */
@@ -47,7 +50,7 @@ export async function startBroker(options: StartOptions = {}): Promise<TestBroke
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'latchkey-test-'));
   const broker = await Broker.open({
     dataDir,
-    passphrase: options.vault === 'keychain' ? undefined : (options.passphrase ?? TEST_PASSPHRASE),
+    passphrase: options.vault === 'keychain' || options.vault === 'locked' ? undefined : (options.passphrase ?? TEST_PASSPHRASE),
     scrypt: TEST_SCRYPT,
     clock: options.clock,
     log: silentLogger,

@@ -3,7 +3,6 @@ import { approveRequest, auditQuery, consentQuery, loginLinkRequest, pauseAgents
 import type { AgentPause } from '../sts/agent-pause.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { formatAuditRecord, AUDIT_CSV_COLUMNS } from '../audit/audit-log.js';
-import { secretMatches } from '../directory/credentials.js';
 import { DirectoryError } from '../directory/errors.js';
 import type { Applications, CreatedApplication } from '../directory/applications.js';
 import type { ApiKeys } from '../directory/api-keys.js';
@@ -14,13 +13,15 @@ import type { Users } from '../directory/users.js';
 import type { Consent, Consents } from '../consent/consents.js';
 import type { Approval, Approvals } from '../consent/approvals.js';
 import { approvalView, type ApprovalFeed } from './approval-feed.js';
+import type { AuditFeed } from './audit-feed.js';
+import { authenticateAdmin, Unauthorized, type AdminCaller } from './admin-sessions.js';
 import { PolicyInvalid, type Policies, type StoredPolicy } from '../policy/policies.js';
 import { POLICY_ACTIONS, type PolicyAction, type PolicyEngine } from '../policy/policy-engine.js';
-import { isSafeNext, type UiSessions } from '../consent/ui-sessions.js';
-import { Forbidden, InvalidRequest, OAuthError } from '../sts/errors.js';
+import { isSafeNext, UiSessions } from '../consent/ui-sessions.js';
+import { InvalidRequest, OAuthError } from '../sts/errors.js';
 import { VaultError } from '../vault/key-vault.js';
 import { sendError, sendJson } from '../transport/http-app.js';
-import type { VaultStatus } from '../../../shared/admin-api.js';
+import type { SessionView, StatusView, VaultStatus } from '../../../shared/admin-api.js';
 import type { CreateApplicationRequest, CreateProviderRequest, CreateResourceRequest, GrantConsentRequest, UpdateApplicationRequest } from '../../../shared/admin-api.js';
 
 /** What the admin API needs of the broker: the directory, the audit log, and a few broker actions. */
@@ -39,6 +40,8 @@ export interface AdminDeps {
   /** The approval queue of backchannel authentication (CIBA), and its live feed. */
   approvals: Approvals;
   approvalFeed: ApprovalFeed;
+  /** The live feed of new audit rows (the UI's audit page and overview). */
+  auditFeed: AuditFeed;
   policies: Policies;
   policyEngine: PolicyEngine;
   /** Upstream providers and the owner's accounts there (brokered access, issue 5 item 4). */
@@ -56,26 +59,29 @@ export interface AdminDeps {
   lockVault: () => VaultStatus;
   /** "Pause all agents". */
   agentPause: AgentPause;
+  /** Where this broker runs: its data dir, port and local socket (the UI's settings page). */
+  runtime: () => { dataDir: string; port: number; socket: string | null };
   rotateKeys: () => Promise<{ kid: string; retired: string | null }>;
   listKeys: () => unknown[];
 }
 
-class Unauthorized extends OAuthError {
-  constructor() { super('unauthorized', 401, 'admin credentials required', { headers: { 'WWW-Authenticate': 'Bearer realm="latchkey-admin"' } }); }
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Who called the admin API; set by its authentication hook. */
+    adminCaller?: AdminCaller;
+  }
 }
 
 /**
  * The admin API (`/api/...`, JSON): what the CLI and the UI call. Authenticated by the admin token the
- * running broker wrote to its data dir (mode 0600), compared in constant time. Every change is audited
- * in the transaction that makes it.
+ * running broker wrote to its data dir (mode 0600), compared in constant time, or by the UI's admin
+ * session (cookie, CSRF token and own Origin: admin-sessions.ts). Every change is audited in the
+ * transaction that makes it.
  */
 export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void {
   app.register(async (api) => {
     api.addHook('onRequest', async (request) => {
-      const origin = request.headers.origin;
-      if (origin !== undefined && origin !== deps.ownOrigin()) throw new Forbidden('cross-origin requests are not allowed here', { reason: 'foreign Origin header' });
-      const match = /^Bearer ([A-Za-z0-9_-]{20,100})$/.exec(request.headers.authorization ?? '');
-      if (!match || !secretMatches(match[1]!, deps.adminTokenHash)) throw new Unauthorized();
+      request.adminCaller = authenticateAdmin(request, deps);
     });
     api.setErrorHandler(async (error: Error, _request, reply) => {
       if (error instanceof DirectoryError) return sendError(reply, new OAuthError('invalid_request', error.status, error.message));
@@ -93,7 +99,31 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
         return result;
       });
 
-    api.get('/status', async (_request, reply) => sendJson(reply, { issuer: deps.issuer(), vault: deps.vaultStatus(), owner: ownerView(deps.users), agents_paused: deps.agentPause.paused }));
+    // The UI's session (issue 6 item 2): who is signed in, and the CSRF token its changes must carry.
+    api.get('/session', async (request, reply) => {
+      const caller = request.adminCaller;
+      if (caller?.kind !== 'session') throw new Unauthorized();
+      // A first-run session has no user until it makes the owner (POST /api/setup).
+      const user = caller.session.userId === null ? null : deps.users.get(caller.session.userId);
+      if (caller.session.userId !== null && !user?.enabled) throw new Unauthorized();
+      const view: SessionView = { user: user ? { id: user.id, name: user.name, email: user.email } : null, csrf_token: caller.csrfToken, started_at: new Date(caller.session.startedAt).toISOString() };
+      return sendJson(reply, view);
+    });
+    api.post('/session/logout', async (request, reply) => {
+      const caller = request.adminCaller;
+      if (caller?.kind !== 'session') throw new Unauthorized();
+      deps.transaction(() => {
+        if (deps.sessions.end(caller.session.idHash)) deps.audit.append({ event: 'ui.session_ended', decision: 'info', subject: caller.session.userId, reason: 'signed out' });
+      });
+      reply.header('set-cookie', UiSessions.clearedCookies());
+      return sendJson(reply, { signed_out: true });
+    });
+
+    api.get('/status', async (_request, reply) => {
+      const { dataDir, port, socket } = deps.runtime();
+      const status: StatusView = { issuer: deps.issuer(), vault: deps.vaultStatus(), owner: ownerView(deps.users), agents_paused: deps.agentPause.paused, data_dir: dataDir, port, socket };
+      return sendJson(reply, status);
+    });
 
     // The user's brakes (issue 6): from the tray, the UI or the CLI. Each switch is audited.
     api.post('/agents/pause', async (request, reply) => {
@@ -103,7 +133,13 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
     });
 
     api.post('/setup', async (request, reply) => {
-      const result = audited('admin.setup', () => deps.users.setupOwner(body(request) as { name: string; email: string }), ({ user }) => ({ subject: user.id }));
+      const caller = request.adminCaller;
+      const result = audited('admin.setup', () => {
+        const made = deps.users.setupOwner(body(request) as { name: string; email: string });
+        // The first-run session that made the owner is the owner's from now on.
+        if (caller?.kind === 'session' && caller.session.userId === null) deps.sessions.bindToOwner(caller.session.idHash, made.user.id);
+        return made;
+      }, ({ user }) => ({ subject: user.id }));
       return sendJson(reply, { id: result.user.id, name: result.user.name, email: result.user.email, created: result.created }, result.created ? 201 : 200);
     });
 
@@ -236,11 +272,12 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
       const next = parsed.data.next;
       if (next !== undefined && !isSafeNext(next)) throw new DirectoryError('next: must be a relative path to /oauth2/authorize on this broker');
       const owner = deps.users.owner();
-      if (!owner) throw new DirectoryError('there is no owner yet: run `latchkey setup` first', 409);
-      if (!owner.enabled) throw new DirectoryError('the owner is disabled', 409);
-      const link = audited('ui.login_link_created', () => deps.sessions.createLoginLink(owner.id), () => ({ subject: owner.id }));
+      // No owner yet (a fresh install): a first-run link, whose session may make the owner.
+      if (!owner && next !== undefined) throw new DirectoryError('there is no owner yet: open a first-run link (without next) and set up the owner first', 409);
+      if (owner && !owner.enabled) throw new DirectoryError('the owner is disabled', 409);
+      const link = audited('ui.login_link_created', () => deps.sessions.createLoginLink(owner?.id ?? null), () => ({ subject: owner?.id ?? null, ...(owner ? {} : { detail: { first_run: true } }) }));
       const query = new URLSearchParams({ token: link.secret, ...(next ? { next } : {}) });
-      return sendJson(reply, { url: `${deps.issuer()}/ui/login?${query}`, expires_at: new Date(link.expiresAt).toISOString() }, 201);
+      return sendJson(reply, { url: `${deps.issuer()}/ui/login?${query}`, expires_at: new Date(link.expiresAt).toISOString(), first_run: !owner }, 201);
     });
 
     const consentView = (consent: Consent) => deps.consents.view(consent, deps.applications.get(consent.clientId));
@@ -300,6 +337,12 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
       if (!parsed.success) throw DirectoryError.fromZod(parsed.error);
       const { client_id, event, decision, limit } = parsed.data;
       return sendJson(reply, deps.audit.list({ clientId: client_id, event, decision, limit }));
+    });
+    // New audit rows as server-sent events (the UI's audit page and overview).
+    api.get('/audit/events', async (request, reply) => {
+      if (request.url.includes('?')) throw new InvalidRequest('the feed takes no parameters');
+      reply.hijack();
+      deps.auditFeed.open(reply.raw);
     });
     api.get('/audit/verify', async (_request, reply) => sendJson(reply, deps.audit.verify()));
     api.get('/audit/export', async (request, reply) => exportAudit(deps.audit, (request.query as { format?: string }).format, reply));

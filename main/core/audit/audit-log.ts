@@ -112,6 +112,11 @@ export class AuditLog {
     return this.db.prepare(sql).all(...args, limit) as AuditRecord[];
   }
 
+  /** The rows after `afterSeq`, oldest first, at most `limit` (the live feed reads on from where it was). */
+  after(afterSeq: number, limit: number): AuditRecord[] {
+    return this.bySeq.all(afterSeq, limit) as AuditRecord[];
+  }
+
   /** Every row in order, in pages, for export and verification without loading the whole log. */
   *all(pageSize = 1000): Generator<AuditRecord> {
     let after = 0;

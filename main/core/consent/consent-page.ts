@@ -1,5 +1,5 @@
 // The pages a browser sees at the authorization endpoint: server-rendered, no script, every value escaped.
-import { PAGE_HEADERS } from '../ui/placeholder.js';
+import { PAGE_HEADERS } from '../ui/page-headers.js';
 
 /** HTML-escapes text for element content and double-quoted attribute values. */
 export function escapeHtml(value: string): string {
@@ -8,7 +8,7 @@ export function escapeHtml(value: string): string {
 
 /**
  * Headers of the consent and sign-in pages (issue 3 item 2): no framing (frame-ancestors 'none' and
- * X-Frame-Options), no script at all, no caching, no referrer. The form may post only back here and,
+ * X-Frame-Options), no script at all, no caching, no referrer outside the broker. The form may post only back here and,
  * since browsers apply form-action to the redirect that answers the post, on to the client's redirect URI.
  */
 export function pageHeaders(redirectTarget?: string): Record<string, string> {
@@ -16,6 +16,10 @@ export function pageHeaders(redirectTarget?: string): Record<string, string> {
   return {
     ...PAGE_HEADERS,
     'content-security-policy': `default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action ${formAction}`,
+    // Not no-referrer: under it a browser sends `Origin: null` with the consent form's POST (Fetch §3.1,
+    // "append a request Origin header"), which the Origin check refuses. same-origin keeps the referrer
+    // from ever leaving the broker, the redirect to the client included.
+    'referrer-policy': 'same-origin',
   };
 }
 

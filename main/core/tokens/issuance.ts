@@ -47,6 +47,8 @@ export interface AccessTokenRequest {
   delegationDepth?: number | undefined;
   /** The token this one was exchanged from: revoking that one revokes this one (issue 4 item 1). */
   parentJti?: string | undefined;
+  /** The latest `exp` this token may have (epoch seconds): a token exchanged never outlives its subject token. */
+  notAfter?: number | undefined;
   /** RFC 8693 §2.2.1: answered as `issued_token_type`. */
   issuedTokenType?: string | undefined;
 }
@@ -105,6 +107,8 @@ export class Issuance {
     }
     let minted;
     let idToken: string | undefined;
+    // One reading of the clock for iat and for the cap: read twice, a second could pass in between.
+    const now = epochSeconds(this.clock);
     try {
       minted = mintAccessToken(this.keys, this.issuer(), {
         sub: request.subject,
@@ -117,7 +121,7 @@ export class Issuance {
         trust_level: request.trustLevel,
         act: request.act,
         delegation_depth: request.delegationDepth,
-      }, epochSeconds(this.clock), resource.tokenLifetime);
+      }, now, request.notAfter === undefined ? resource.tokenLifetime : Math.max(1, Math.min(resource.tokenLifetime, request.notAfter - now)));
       if (request.idToken) idToken = request.idToken(minted.token);
     } catch (error) {
       if (error instanceof SigningKeyUnavailable) throw new TemporarilyUnavailable('the broker cannot issue tokens right now (vault locked or signing key unavailable)', { reason: error.message });

@@ -11,8 +11,9 @@ export interface UiLoginDeps {
 
 /**
  * GET /ui/login?token=…[&next=…]: opens a one-time login link. Spends the link, starts a UI session in
- * an HttpOnly, SameSite=Lax cookie, and goes on to `next` (only ever the authorization endpoint of this
- * broker: no open redirect) or to the UI.
+ * two HttpOnly cookies (the consent flow's SameSite=Lax one and the admin API's SameSite=Strict one, see
+ * ui-sessions.ts), and goes on to `next` (only ever the authorization endpoint of this broker: no open
+ * redirect) or to the UI.
  */
 export function registerUiLogin(app: FastifyInstance, deps: UiLoginDeps): void {
   app.get('/ui/login', async (request, reply) => {
@@ -31,10 +32,10 @@ export function registerUiLogin(app: FastifyInstance, deps: UiLoginDeps): void {
     if (!token) return refuse(400, 'This sign-in link is incomplete.', 'no token');
     const outcome = deps.transaction(() => {
       const redeemed = deps.sessions.redeemLoginLink(token);
-      if (redeemed.ok) deps.audit.append({ event: 'ui.session_started', decision: 'allow', subject: redeemed.session.userId, reason: 'login link opened' });
+      if (redeemed.ok) deps.audit.append({ event: 'ui.session_started', decision: 'allow', subject: redeemed.session.userId, reason: redeemed.session.userId ? 'login link opened' : 'first-run link opened' });
       return redeemed;
     });
     if (!outcome.ok) return refuse(400, 'This sign-in link was already used or has expired. Run `latchkey login-url` for a new one.', outcome.reason);
-    return reply.code(303).headers({ ...pageHeaders(), 'set-cookie': UiSessions.cookie(outcome.sessionId), location: next }).send();
+    return reply.code(303).headers({ ...pageHeaders(), 'set-cookie': UiSessions.cookies(outcome.sessionId), location: next }).send();
   });
 }

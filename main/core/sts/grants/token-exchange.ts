@@ -139,13 +139,13 @@ export class TokenExchangeGrant implements GrantHandler {
           auditDetail, auditReason, redeem,
         });
       }
-      const now = epochSeconds(this.clock);
       return await this.issuance.issueAccessToken({
         app: requester.app,
         subject: subject.sub,
         userId: subject.userId,
-        // The new token never outlives the one it was exchanged from.
-        resource: { identifier: target.identifier, tokenLifetime: Math.max(1, Math.min(target.tokenLifetime, subject.exp - now)) },
+        resource: target,
+        // The new token never outlives the one it was exchanged from (capped where iat is set).
+        notAfter: subject.exp,
         scopes,
         grantType: this.grantType,
         trustLevel: requester.trustLevel,

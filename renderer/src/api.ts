@@ -1,0 +1,73 @@
+// The one admin-API client of the UI. Relative URLs (`/api/...`): the same bundle runs in a browser
+// against the headless broker and in Electron, whose shell forwards `/api/*` to the broker. The session
+// cookie goes along by itself (HttpOnly: this code never sees it); every request that changes anything
+// carries the session's CSRF token, learnt from `GET /api/session`.
+import { CSRF_HEADER, type SessionView } from '../../shared/admin-api.js';
+
+/** An admin-API refusal: the HTTP status and the OAuth-style error the broker sent. */
+export class ApiError extends Error {
+  constructor(readonly status: number, readonly code: string, message: string) {
+    super(message);
+  }
+
+  /** The session is gone (expired, signed out, or never opened): the UI says how to get a new link. */
+  get signedOut(): boolean {
+    return this.status === 401;
+  }
+}
+
+type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+
+let csrfToken: string | null = null;
+const signedOutListeners = new Set<() => void>();
+
+/** Called when any request finds the session gone. */
+export function onSignedOut(listener: () => void): () => void {
+  signedOutListeners.add(listener);
+  return () => signedOutListeners.delete(listener);
+}
+
+async function request<T>(method: Method, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (method !== 'GET') {
+    if (csrfToken === null) await loadSession();
+    headers[CSRF_HEADER] = csrfToken ?? '';
+  }
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  let response: Response;
+  try {
+    response = await fetch(`/api${path}`, { method, headers, credentials: 'same-origin', cache: 'no-store', ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  } catch {
+    throw new ApiError(0, 'unreachable', 'Latchkey is not answering. Is the broker still running?');
+  }
+  const text = await response.text();
+  let parsed: unknown = undefined;
+  try { parsed = text ? JSON.parse(text) : undefined; } catch { parsed = undefined; }
+  if (!response.ok) {
+    const error = (parsed ?? {}) as { error?: string; error_description?: string };
+    const failure = new ApiError(response.status, error.error ?? 'error', error.error_description ?? `The request failed (${response.status}).`);
+    if (failure.signedOut) {
+      csrfToken = null;
+      for (const listener of signedOutListeners) listener();
+    }
+    throw failure;
+  }
+  return parsed as T;
+}
+
+/** The signed-in session; keeps its CSRF token for the requests that follow. */
+export async function loadSession(): Promise<SessionView> {
+  const session = await request<SessionView>('GET', '/session');
+  csrfToken = session.csrf_token;
+  return session;
+}
+
+export const api = {
+  get: <T>(path: string) => request<T>('GET', path),
+  post: <T>(path: string, body: unknown = {}) => request<T>('POST', path, body),
+  patch: <T>(path: string, body: unknown) => request<T>('PATCH', path, body),
+  delete: <T>(path: string) => request<T>('DELETE', path),
+};
+
+/** A path segment from a value (client ids, ids): never lets a value change the path. */
+export const segment = (value: string): string => encodeURIComponent(value);
