@@ -47,7 +47,8 @@ describe.skipIf(unavailable !== null)('the UI foundation', () => {
       await expect(nav.getByRole('link', { name: title, exact: true }).getAttribute('aria-current')).resolves.toBe('page');
       await ui.screenshot(`foundation-${shot}`);
     }
-    expect(ui.errors).toEqual([]);
+    // A build without brokered access answers 404 at /api/providers; the resources page says so.
+    expect(ui.errors.filter((error) => !/status of 404 .*\/api\/providers\)$/.test(error))).toEqual([]);
   });
 
   it('the keyboard reaches the skip link first, and it moves focus to the page heading', async () => {

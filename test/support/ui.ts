@@ -44,7 +44,8 @@ export async function launchUi(test: TestBroker, options: { width?: number; heig
   });
   const page = context.pages()[0] ?? await context.newPage();
   const errors: string[] = [];
-  page.on('console', (message) => { if (message.type() === 'error') errors.push(message.text()); });
+  // A failed load names no URL in its text: the location says which request it was.
+  page.on('console', (message) => { if (message.type() === 'error') errors.push(message.location().url ? `${message.text()} (${message.location().url})` : message.text()); });
   page.on('pageerror', (error) => errors.push(error.message));
   mkdirSync(SCREENSHOTS, { recursive: true });
   return {
