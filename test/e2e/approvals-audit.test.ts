@@ -156,4 +156,16 @@ describe.skipIf(unavailable !== null)('approvals and the audit log', () => {
     expect(answered.body.error).toBe('access_denied');
     expect(ui.errors).toEqual([]);
   });
+
+  it('at a narrow window both pages stay within it (the audit table scrolls inside its own box)', async () => {
+    await page().setViewportSize({ width: 380, height: 800 });
+    for (const [route, title, shot] of [['/consents', 'Consents & approvals', 'consents-narrow'], ['/audit', 'Audit log', 'audit-narrow']] as const) {
+      await ui.go(route, title);
+      await page().getByRole('button', { name: /Apply filters|Show withdrawn/ }).or(page().getByLabel('Show withdrawn')).first().waitFor();
+      // Once the layout has settled at the new width.
+      await expect.poll(() => page().evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(380);
+      await ui.screenshot(shot);
+    }
+    await page().setViewportSize({ width: 1280, height: 860 });
+  });
 });

@@ -113,4 +113,13 @@ describe.skipIf(unavailable !== null)('policies page', () => {
     // Chromium logs each refusal of live validation (400) the test asked for.
     expect(ui.errors.filter((error) => !/status of 400 .*\/api\/policies\/validate\)$/.test(error))).toEqual([]);
   });
+
+  it('at a narrow window the page stays within it', async () => {
+    await page().setViewportSize({ width: 380, height: 800 });
+    await ui.go('/policies', 'Policies');
+    await page().getByText('default.dependencies', { exact: true }).waitFor();
+    expect(await page().evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(380);
+    await ui.screenshot('policies-narrow');
+    await page().setViewportSize({ width: 1280, height: 860 });
+  });
 });
