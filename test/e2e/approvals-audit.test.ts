@@ -22,10 +22,11 @@ describe.skipIf(unavailable !== null)('approvals and the audit log', () => {
   const clock = new TestClock();
   let agent: { clientId: string; clientSecret: string };
   let tokens: { access_token: string; refresh_token: string };
+  let ownerId: string;
 
   beforeAll(async () => {
     test = await startBroker({ clock });
-    await setupOwner(test);
+    ownerId = await setupOwner(test);
     await test.admin('POST', '/resources', { name: 'Notes', identifier: NOTES, scopes: ['notes:read', 'notes:write'] });
     const created = await test.admin('POST', '/applications', { name: 'Night agent', identity_type: 'agent', grant_types: ['ciba', 'refresh_token'], resources: [NOTES], scopes: ['notes:read', 'notes:write'] });
     agent = { clientId: created.body.client_id, clientSecret: created.body.client_secret };
@@ -111,6 +112,14 @@ describe.skipIf(unavailable !== null)('approvals and the audit log', () => {
     await filters.getByLabel('From').fill('2000-01-01T00:00:00');
     await filters.getByRole('button', { name: 'Apply filters' }).click();
     await chain.waitFor();
+    // By user and resource: the owner's token for Notes; nobody else's.
+    await filters.getByLabel('Resource').selectOption({ label: 'Notes' });
+    await filters.getByLabel('User').fill(ownerId);
+    await filters.getByRole('button', { name: 'Apply filters' }).click();
+    await chain.waitFor();
+    await filters.getByLabel('User').fill('usr_somebody_else');
+    await filters.getByRole('button', { name: 'Apply filters' }).click();
+    await page().getByText('No rows match these filters').waitFor();
     await filters.getByRole('button', { name: 'Clear filters' }).click();
     await expect.poll(() => page().getByRole('row').count()).toBeGreaterThan(5);
   });
@@ -155,6 +164,26 @@ describe.skipIf(unavailable !== null)('approvals and the audit log', () => {
     expect(answered.status).toBe(400);
     expect(answered.body.error).toBe('access_denied');
     expect(ui.errors).toEqual([]);
+  });
+
+  it('a background-access grant is listed apart, and revoking it withdraws it', async () => {
+    const created = await test.admin('POST', '/applications', { name: 'Background indexer', identity_type: 'service', grant_types: ['token-exchange'], resources: [NOTES], consent_mode: 'implicit' });
+    const clientId = created.body.client_id;
+    expect((await test.admin('PATCH', `/applications/${clientId}`, { allow_impersonation: true })).status).toBe(200);
+    const granted = await test.admin('POST', '/consents', { client_id: clientId, resources: [NOTES], scopes: ['notes:read'], background: true });
+    expect(granted.status, JSON.stringify(granted.body)).toBe(201);
+
+    await ui.go('/audit', 'Audit log');
+    await ui.go('/consents', 'Consents & approvals');
+    const table = page().getByRole('region', { name: 'Background-access grants' });
+    const row = table.getByRole('row').filter({ hasText: 'Background indexer' });
+    await row.getByText('Background access').waitFor();
+    await row.getByRole('button', { name: 'Revoke Background indexer' }).click();
+    await page().getByRole('dialog', { name: 'Revoke this grant?' }).getByRole('button', { name: 'Revoke' }).click();
+    await page().getByRole('status').getByText(/no longer has this background access/).waitFor();
+    await page().getByText('No background-access grants').waitFor();
+    const consents = (await test.admin('GET', `/consents?client_id=${clientId}&include_revoked=true`)).body;
+    expect(consents).toEqual([expect.objectContaining({ id: granted.body.id, background: true, revoked_at: expect.any(String) })]);
   });
 
   it('at a narrow window both pages stay within it (the audit table scrolls inside its own box)', async () => {
