@@ -17,6 +17,7 @@ const NOTES = 'https://notes.example.test/api';
 describe.skipIf(unavailable !== null)('resources & providers page', () => {
   let test: TestBroker;
   let ui: UiBrowser;
+  let serverId: string;
   /** Every admin-API response body the page received. */
   const responses: string[] = [];
   const firstSecret = `wx_live_${randomBytes(18).toString('base64url')}`;
@@ -25,6 +26,7 @@ describe.skipIf(unavailable !== null)('resources & providers page', () => {
   beforeAll(async () => {
     test = await startBroker();
     await setupOwner(test);
+    serverId = (await test.admin('POST', '/applications', { name: 'Notes MCP server', identity_type: 'mcp_server', grant_types: ['token-exchange'] })).body.client_id;
     ui = await signedInUi(test);
     ui.page.on('response', (response) => {
       if (new URL(response.url()).pathname.startsWith('/api/') && !response.url().includes('/events')) {
@@ -72,12 +74,13 @@ describe.skipIf(unavailable !== null)('resources & providers page', () => {
     await dialog().getByLabel('Name').fill('Notes');
     await dialog().getByLabel('Identifier').fill(NOTES);
     await dialog().getByLabel('Scopes').fill('notes:read notes:write');
+    await dialog().getByLabel('Served by (optional)').selectOption({ label: 'Notes MCP server' });
     expect(await dialog().getByRole('radio', { name: /Brokered access/ }).isDisabled()).toBe(true);
     await dialog().getByRole('button', { name: 'Add resource' }).click();
     await page().getByRole('status').getByText('Resource Notes added.').waitFor();
     const row = page().getByRole('row', { name: /Notes/ });
     await row.getByText('Latchkey token').waitFor();
-    expect((await test.admin('GET', '/resources')).body).toMatchObject([{ identifier: NOTES, credential_type: 'token', scopes: ['notes:read', 'notes:write'] }]);
+    expect((await test.admin('GET', '/resources')).body).toMatchObject([{ identifier: NOTES, credential_type: 'token', scopes: ['notes:read', 'notes:write'], served_by: serverId }]);
   });
 
   it('creates a vaulted resource: the secret goes in a password field, is sealed, and is never displayed back', async () => {

@@ -2,7 +2,7 @@
 // Latchkey connects the owner's accounts to. A vaulted secret is only ever sent, never shown back: the
 // view says whether one is set and when.
 import { useState, type FormEvent } from 'react';
-import type { CreateResourceRequest, ResourceView } from '../../../shared/admin-api.js';
+import type { ApplicationView, CreateResourceRequest, ResourceView } from '../../../shared/admin-api.js';
 import { CREDENTIAL_TYPES, type CredentialType } from '../../../shared/domain.js';
 import { api, ApiError, segment } from '../api.js';
 import { ConfirmDialog, Dialog } from '../components/confirm-dialog.js';
@@ -35,6 +35,7 @@ const words = (text: string): string[] => text.split(/[\s,]+/).filter(Boolean);
 
 export default function Page(_props: PageProps) {
   const resources = useRequest(() => api.get<ResourceWithProvider[]>('/resources'));
+  const applications = useRequest(() => api.get<ApplicationView[]>('/applications'));
   const providers = useRequest<Providers>(async () => {
     try {
       return { available: true, list: await api.get<ProviderView[]>('/providers') };
@@ -75,6 +76,10 @@ export default function Page(_props: PageProps) {
               { header: 'Identifier', cell: (resource) => <code>{resource.identifier}</code> },
               { header: 'Credential', cell: (resource) => <CredentialCell resource={resource} providers={providerList} /> },
               { header: 'Scopes', secondary: true, cell: (resource) => resource.scopes.length ? resource.scopes.join(' ') : <span className="muted">none</span> },
+              {
+                header: 'Served by', secondary: true,
+                cell: (resource) => resource.served_by ? (applications.data?.find((app) => app.client_id === resource.served_by)?.name ?? <code>{resource.served_by}</code>) : <span className="muted">—</span>,
+              },
               { header: 'Added', secondary: true, cell: (resource) => formatTime(resource.created_at) },
               {
                 header: 'Actions',
@@ -92,6 +97,7 @@ export default function Page(_props: PageProps) {
       <CreateResourceDialog
         open={creating}
         providers={providers.data}
+        applications={applications.data ?? []}
         onClose={() => setCreating(false)}
         onCreated={(resource) => {
           setCreating(false);
@@ -132,17 +138,19 @@ function CredentialCell({ resource, providers }: { resource: ResourceWithProvide
   );
 }
 
-function CreateResourceDialog({ open, providers, onClose, onCreated }: {
-  open: boolean; providers: Providers | undefined; onClose: () => void; onCreated: (resource: ResourceView) => void;
+function CreateResourceDialog({ open, providers, applications, onClose, onCreated }: {
+  open: boolean; providers: Providers | undefined; applications: ApplicationView[]; onClose: () => void; onCreated: (resource: ResourceView) => void;
 }) {
   return (
     <Dialog open={open} title="Add a resource" onClose={onClose}>
-      <CreateResourceForm providers={providers} onCancel={onClose} onCreated={onCreated} />
+      <CreateResourceForm providers={providers} applications={applications} onCancel={onClose} onCreated={onCreated} />
     </Dialog>
   );
 }
 
-function CreateResourceForm({ providers, onCancel, onCreated }: { providers: Providers | undefined; onCancel: () => void; onCreated: (resource: ResourceView) => void }) {
+function CreateResourceForm({ providers, applications, onCancel, onCreated }: {
+  providers: Providers | undefined; applications: ApplicationView[]; onCancel: () => void; onCreated: (resource: ResourceView) => void;
+}) {
   const [name, setName] = useState('');
   const [identifier, setIdentifier] = useState('');
   const [type, setType] = useState<CredentialType>('token');
@@ -151,6 +159,7 @@ function CreateResourceForm({ providers, onCancel, onCreated }: { providers: Pro
   const [secret, setSecret] = useState('');
   const [providerId, setProviderId] = useState('');
   const [upstreamScopes, setUpstreamScopes] = useState('');
+  const [servedBy, setServedBy] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const brokeredAvailable = providers?.available === true && providers.list.length > 0;
@@ -162,6 +171,7 @@ function CreateResourceForm({ providers, onCancel, onCreated }: { providers: Pro
     const request: CreateResourceRequest & { provider_id?: string; upstream_scopes?: string[] } = {
       name, identifier, scopes: words(scopes), credential_type: type,
       ...(type !== 'vaulted' ? { token_lifetime: Number(lifetime) } : {}),
+      ...(servedBy ? { served_by: servedBy } : {}),
       ...(type === 'vaulted' ? { secret } : {}),
       ...(type === 'brokered' ? { provider_id: providerId, upstream_scopes: words(upstreamScopes) } : {}),
     };
@@ -202,6 +212,16 @@ function CreateResourceForm({ providers, onCancel, onCreated }: { providers: Pro
       {type !== 'vaulted' ? (
         <Field label="Token lifetime (seconds)" hint="30 to 86400.">
           {(control) => <input {...control} type="number" min={30} max={86_400} value={lifetime} onChange={(event) => setLifetime(event.target.value)} />}
+        </Field>
+      ) : null}
+      {applications.length ? (
+        <Field label="Served by (optional)" hint="The application behind this resource: it may exchange the tokens it receives for the resources it calls next.">
+          {(control) => (
+            <select {...control} value={servedBy} onChange={(event) => setServedBy(event.target.value)}>
+              <option value="">No application</option>
+              {applications.map((app) => <option key={app.client_id} value={app.client_id}>{app.name}</option>)}
+            </select>
+          )}
         </Field>
       ) : null}
       {type === 'vaulted' ? (
