@@ -83,12 +83,22 @@ export const unlockVaultRequest = z.object({ passphrase: z.string().min(1).max(1
 /** "Pause all agents": while paused, nothing is issued to any agent. */
 export const pauseAgentsRequest = z.object({ paused: z.boolean() }).strict();
 
+/**
+ * `GET /api/audit` (`latchkey audit list`): the newest rows first, narrowed by application (`client_id`), user
+ * or `client:…` subject, resource, decision, event, and a time window in epoch milliseconds (`since`
+ * inclusive, `until` exclusive, as `AuditRecordView.at`).
+ */
 export const auditQuery = z.object({
   client_id: z.string().max(200).optional(),
+  subject: z.string().max(200).optional(),
+  resource: z.string().max(2048).optional(),
   event: z.string().max(100).optional(),
   decision: z.enum(['allow', 'deny', 'info']).optional(),
+  since: z.coerce.number().int().min(0).optional(),
+  until: z.coerce.number().int().min(0).optional(),
   limit: z.coerce.number().int().min(1).max(10_000).optional(),
 }).strict();
+export type AuditQuery = z.input<typeof auditQuery>;
 
 export interface ApplicationView {
   client_id: string;

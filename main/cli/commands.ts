@@ -411,11 +411,19 @@ export const ADMIN_COMMANDS: Record<string, AdminCommand> = {
     human: (result) => JSON.stringify(result, null, 2),
   },
   'audit list': {
-    usage: 'latchkey audit list [--app CLIENT_ID] [--event EVENT] [--decision allow|deny|info] [--limit N] [--json]',
-    options: { app: str, event: str, decision: str, limit: str, json },
+    usage: 'latchkey audit list [--app CLIENT_ID] [--user USER_ID] [--resource URI] [--event EVENT] [--decision allow|deny|info] [--since ISO] [--until ISO] [--limit N] [--json]',
+    options: { app: str, user: str, resource: str, event: str, decision: str, since: str, until: str, limit: str, json },
     run: (client, values) => {
       const query = new URLSearchParams();
       if (values.app) query.set('client_id', values.app as string);
+      if (values.user) query.set('subject', values.user as string);
+      if (values.resource) query.set('resource', values.resource as string);
+      for (const bound of ['since', 'until'] as const) {
+        if (values[bound] === undefined) continue;
+        const at = Date.parse(values[bound] as string);
+        if (Number.isNaN(at)) throw new CliError(`--${bound} must be a date and time (ISO 8601)`, 2);
+        query.set(bound, String(at));
+      }
       if (values.event) query.set('event', values.event as string);
       if (values.decision) query.set('decision', values.decision as string);
       if (values.limit !== undefined) query.set('limit', String(integer(values, 'limit')));
@@ -423,7 +431,7 @@ export const ADMIN_COMMANDS: Record<string, AdminCommand> = {
     },
     human: (result) => (result as Array<{ seq: number; at: number; event: string; decision: string; client_id: string | null; resource: string | null; reason: string | null }>)
       .map((r) => `${r.seq}\t${new Date(r.at).toISOString()}\t${r.decision}\t${r.event}\t${r.client_id ?? '-'}\t${r.resource ?? '-'}\t${r.reason ?? ''}`).join('\n') || 'The audit log is empty.',
-    fields: { client_id: 'app', event: 'event', decision: 'decision', limit: 'limit' },
+    fields: { client_id: 'app', subject: 'user', resource: 'resource', event: 'event', decision: 'decision', limit: 'limit' },
   },
   'audit export': {
     usage: 'latchkey audit export --format jsonl|csv [--out FILE]',

@@ -60,6 +60,27 @@ describe('admin API', () => {
     expect(count(test, 'audit_log', "event = 'admin.application_created' AND client_id = ?", created.body.client_id)).toBe(1);
   });
 
+  it('GET /api/audit narrows by application, user, resource, decision and time, and refuses a malformed filter', async () => {
+    await test.admin('POST', '/resources', { name: 'Calendar', identifier: 'https://calendar.example/' });
+    const all = (await test.admin('GET', '/audit?limit=1000')).body as Array<{ seq: number; at: number; event: string; client_id: string | null; resource: string | null }>;
+    const calendar = all.filter((row) => row.resource === 'https://calendar.example/');
+    expect(calendar.map((row) => row.event)).toEqual(['admin.resource_created']);
+    const query = (params: Record<string, string>) => test.admin('GET', `/audit?${new URLSearchParams(params)}`);
+    expect((await query({ resource: 'https://calendar.example/' })).body).toEqual(calendar);
+    const indexer = all.find((row) => row.event === 'admin.application_created')!;
+    expect((await query({ client_id: indexer.client_id! })).body.map((row: { seq: number }) => row.seq)).toEqual([indexer.seq]);
+    expect((await query({ subject: 'usr_nobody' })).body).toEqual([]);
+    expect((await query({ decision: 'deny' })).body).toEqual([]);
+    const at = calendar[0]!.at;
+    expect((await query({ since: String(at), resource: 'https://calendar.example/' })).body).toHaveLength(1);
+    expect((await query({ until: String(at), resource: 'https://calendar.example/' })).body).toHaveLength(0);
+    for (const bad of [{ since: 'yesterday' }, { until: '-1' }, { decision: 'maybe' }, { is_admin: 'true' }] as Array<Record<string, string>>) {
+      const refused = await query(bad);
+      expect(refused.status, JSON.stringify(bad)).toBe(400);
+      expect(refused.body.error).toBe('invalid_request');
+    }
+  });
+
   it('refuses a public client registered for client_credentials', async () => {
     const result = await test.admin('POST', '/applications', { name: 'CLI', auth_method: 'none', grant_types: ['client_credentials'] });
     expect(result.status).toBe(400);

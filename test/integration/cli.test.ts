@@ -226,6 +226,7 @@ describe('latchkey against a running `latchkey serve`', () => {
       ['audit export in an unknown --format', () => ['audit', 'export', '--format', 'xml'], /--format must be jsonl or csv/],
       ['audit export to an unwritable --out', () => ['audit', 'export', '--format', 'csv', '--out', join(scratch, 'no-dir', 'audit.csv')], /cannot write --out file .*ENOENT/],
       ['audit list with an unknown --decision', () => ['audit', 'list', '--decision', 'maybe'], /--decision: .*"allow"/],
+      ['audit list with a --since that is no date', () => ['audit', 'list', '--since', 'last tuesday'], /--since must be a date and time \(ISO 8601\)/],
       ['an unknown command', () => ['frobnicate'], /unknown command: frobnicate \(try latchkey --help\)/],
       ['an unknown subcommand', () => ['app', 'frobnicate'], /unknown command: app frobnicate/],
       ['serve with a bad --port', () => ['serve', '--port', 'http'], /--port must be a number from 0 to 65535/],
@@ -249,6 +250,14 @@ describe('latchkey against a running `latchkey serve`', () => {
     const issuedToService = await cliJson<any[]>('audit', 'list', '--app', service.client_id, '--event', 'token.issued');
     expect(issuedToService.length).toBeGreaterThan(0);
     expect(issuedToService.every((row) => row.client_id === service.client_id && row.event === 'token.issued')).toBe(true);
+    // Narrowed by resource and subject, and by a time window around what was issued.
+    const first = issuedToService[issuedToService.length - 1];
+    const sameTarget = await cliJson<any[]>('audit', 'list', '--resource', first.resource, '--user', first.subject, '--event', 'token.issued');
+    expect(sameTarget.map((row) => row.seq)).toContain(first.seq);
+    expect(sameTarget.every((row) => row.resource === first.resource && row.subject === first.subject)).toBe(true);
+    const at = new Date(first.at).toISOString();
+    expect((await cliJson<any[]>('audit', 'list', '--app', service.client_id, '--since', at, '--until', new Date(first.at + 1).toISOString())).map((row) => row.seq)).toContain(first.seq);
+    expect((await cliJson<any[]>('audit', 'list', '--app', service.client_id, '--until', at)).map((row) => row.seq)).not.toContain(first.seq);
 
     const adminToken = readFileSync(join(dataDir, 'admin.token'), 'utf8').trim();
     const exported: Record<string, string> = {};

@@ -8,6 +8,7 @@ import { postForm, startBroker, type TestBroker } from '../support/broker.js';
 import { Browser, consentForm, pkce, registerDelegatedApp, setupOwner, TestClock, type DelegatedApp } from '../support/browser.js';
 import { clientAssertion, jwksOf, newClientKey, type ClientKey } from '../support/client-keys.js';
 import { auditSince, auditHead, expectRefused } from '../support/refusals.js';
+import { delegationPath } from '../../shared/delegation-path.js';
 
 const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 const ACCESS_TOKEN = 'urn:ietf:params:oauth:token-type:access_token';
@@ -130,6 +131,15 @@ describe('token exchange (RFC 8693): delegation chains', () => {
     const rows = auditSince(test, head).filter((row) => row.event === 'token.issued' && row.detail?.includes('delegation_depth'));
     expect(rows).toHaveLength(3);
     expect(JSON.parse(rows[2]!.detail!)).toMatchObject({ actors: [C.clientId, B.clientId, A.clientId], delegation_depth: 3, subject: userId, subject_token_type: ACCESS_TOKEN });
+    // Where the chain began: `act` names only the actors, the first hop's client is recorded beside them.
+    for (const row of rows) expect(JSON.parse(row.detail!)).toMatchObject({ origin_client_id: M.clientId });
+    expect(JSON.parse(rows[2]!.detail!)).toMatchObject({ subject_client_id: B.clientId });
+    // What the UI's audit page draws: user → M → A → B → C → the resource.
+    expect(delegationPath(rows[2]!)).toEqual([
+      { kind: 'user', id: userId },
+      ...[M, A, B, C].map((app) => ({ kind: 'application', id: app.clientId })),
+      { kind: 'resource', id: R.D },
+    ]);
     expect(JSON.stringify(auditSince(test, head))).not.toContain(toD.access_token.split('.')[2]);
   });
 

@@ -30,6 +30,8 @@ export interface AuditRow {
   event: string;
   decision: string;
   client_id: string | null;
+  subject: string | null;
+  resource: string | null;
   jti: string | null;
   reason: string | null;
   detail: string | null;

@@ -125,6 +125,22 @@ describe('audit log', () => {
     expect(result.ok === false && result.why).toMatch(/previous row/);
   });
 
+  it('lists newest first, narrowed by application, subject, resource, decision and a time window', () => {
+    now += 1000;
+    audit.record({ event: 'token.refused', decision: 'deny', clientId: 'app_2', subject: 'usr_ada', resource: 'https://other.example.test/', grantType: 'authorization_code' });
+    const start = Date.UTC(2025, 0, 1);
+    const seqs = (filter: Parameters<AuditLog['list']>[0]) => audit.list(filter).map((row) => row.seq);
+    expect(seqs({})).toEqual([6, 5, 4, 3, 2, 1]);
+    expect(seqs({ clientId: 'app_2' })).toEqual([6, 2]);
+    expect(seqs({ subject: 'usr_ada' })).toEqual([6]);
+    expect(seqs({ resource: 'https://api.example.test/' })).toEqual([5, 4, 3, 2, 1]);
+    expect(seqs({ decision: 'deny' })).toEqual([6]);
+    // since is inclusive, until exclusive: rows 2 and 3 were written at +2 s and +3 s.
+    expect(seqs({ since: start + 2000, until: start + 4000 })).toEqual([3, 2]);
+    expect(seqs({ clientId: 'app_2', since: start + 3000 })).toEqual([6]);
+    expect(seqs({ subject: "usr_ada' OR '1'='1" })).toEqual([]);
+  });
+
   describe('export', () => {
     it('JSONL: one parseable object per row, with an ISO time', () => {
       const lines = [...audit.all()].map((record) => formatAuditRecord(record, 'jsonl'));

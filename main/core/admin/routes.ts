@@ -335,8 +335,8 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
     api.get('/audit', async (request, reply) => {
       const parsed = auditQuery.safeParse(request.query);
       if (!parsed.success) throw DirectoryError.fromZod(parsed.error);
-      const { client_id, event, decision, limit } = parsed.data;
-      return sendJson(reply, deps.audit.list({ clientId: client_id, event, decision, limit }));
+      const { client_id, subject, resource, event, decision, since, until, limit } = parsed.data;
+      return sendJson(reply, deps.audit.list({ clientId: client_id, subject, resource, event, decision, since, until, limit }));
     });
     // New audit rows as server-sent events (the UI's audit page and overview).
     api.get('/audit/events', async (request, reply) => {

@@ -35,8 +35,13 @@ export interface AuditRecord {
 
 export interface AuditFilter {
   clientId?: string | undefined;
+  subject?: string | undefined;
+  resource?: string | undefined;
   event?: string | undefined;
   decision?: Decision | undefined;
+  /** Epoch milliseconds: rows at or after `since`, before `until`. */
+  since?: number | undefined;
+  until?: number | undefined;
   afterSeq?: number | undefined;
   limit?: number | undefined;
 }
@@ -104,8 +109,12 @@ export class AuditLog {
     const where: string[] = [];
     const args: unknown[] = [];
     if (filter.clientId) { where.push('client_id = ?'); args.push(filter.clientId); }
+    if (filter.subject) { where.push('subject = ?'); args.push(filter.subject); }
+    if (filter.resource) { where.push('resource = ?'); args.push(filter.resource); }
     if (filter.event) { where.push('event = ?'); args.push(filter.event); }
     if (filter.decision) { where.push('decision = ?'); args.push(filter.decision); }
+    if (filter.since !== undefined) { where.push('at >= ?'); args.push(filter.since); }
+    if (filter.until !== undefined) { where.push('at < ?'); args.push(filter.until); }
     if (filter.afterSeq !== undefined) { where.push('seq > ?'); args.push(filter.afterSeq); }
     const limit = Math.min(Math.max(filter.limit ?? 100, 1), 10_000);
     const sql = `SELECT * FROM audit_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT ?`;

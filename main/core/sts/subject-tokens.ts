@@ -21,6 +21,11 @@ export interface ResolvedSubject {
   userId: string | null;
   /** The client the subject token was issued to. */
   clientId: string;
+  /**
+   * The client the chain began with: the subject token's own client when it was not exchanged, else the client
+   * of the first token of its chain. `act` names only the actors after it, so the audit row records it.
+   */
+  originClientId: string;
   /** The subject token's own record, when it is a Latchkey token: what the new token is derived from. */
   jti: string | null;
   audience: string | null;
@@ -118,6 +123,7 @@ export class AccessTokenSubjects implements SubjectTokenResolver {
       sub: payload.sub,
       userId: row.user_id,
       clientId: payload.client_id,
+      originClientId: depth === 0 ? payload.client_id : (this.chains.root(payload.jti)?.clientId ?? payload.client_id),
       jti: payload.jti,
       audience: payload.aud,
       scopes: (payload.scope ?? '').split(' ').filter(Boolean),
@@ -187,6 +193,7 @@ export class SubstituteUserSubjects implements SubjectTokenResolver {
       sub: user.id,
       userId: user.id,
       clientId: app.clientId,
+      originClientId: app.clientId,
       jti: null,
       audience: null,
       scopes: [],

@@ -30,7 +30,7 @@ export class TokenChains {
          SELECT jti, parent_jti, family_id, 0 FROM issued_tokens WHERE jti = ?
          UNION ALL SELECT t.jti, t.parent_jti, t.family_id, a.hops + 1 FROM issued_tokens t JOIN ancestors a ON t.jti = a.parent_jti WHERE a.hops < 64
        )
-       SELECT jti, family_id FROM ancestors WHERE parent_jti IS NULL`,
+       SELECT a.jti, a.family_id, t.client_id FROM ancestors a JOIN issued_tokens t ON t.jti = a.jti WHERE a.parent_jti IS NULL`,
     );
   }
 
@@ -44,9 +44,12 @@ export class TokenChains {
     return this.revokeFamilyTree.run(familyId, nowSeconds).changes;
   }
 
-  /** The first token of the chain a token belongs to (itself when it was not exchanged), or null if unrecorded. */
-  root(jti: string): { jti: string; familyId: string | null } | null {
-    const row = this.rootOf.get(jti) as { jti: string; family_id: string | null } | undefined;
-    return row ? { jti: row.jti, familyId: row.family_id } : null;
+  /**
+   * The first token of the chain a token belongs to (itself when it was not exchanged), or null if unrecorded;
+   * its client is where the chain began (the application the user, or an autonomous subject, first gave it to).
+   */
+  root(jti: string): { jti: string; familyId: string | null; clientId: string } | null {
+    const row = this.rootOf.get(jti) as { jti: string; family_id: string | null; client_id: string } | undefined;
+    return row ? { jti: row.jti, familyId: row.family_id, clientId: row.client_id } : null;
   }
 }

@@ -94,7 +94,7 @@ export class TokenExchangeGrant implements GrantHandler {
       throw new InvalidRequest(`unsupported subject_token_type; use ${TOKEN_TYPES.accessToken}`, { reason: `subject_token_type ${subjectTokenType.slice(0, 100)}` });
     }
     const subject = await resolver.resolve(subjectToken, { requester, transport });
-    const chain = { subject: subject.sub, subject_client_id: subject.clientId, actors: actorsOf(subject.act), parent_jti: subject.jti, delegation_depth: subject.delegationDepth + 1 };
+    const chain = { subject: subject.sub, origin_client_id: subject.originClientId, subject_client_id: subject.clientId, actors: actorsOf(subject.act), parent_jti: subject.jti, delegation_depth: subject.delegationDepth + 1 };
     try {
       this.checkChain(requester.app, subject);
       const actor = actorToken === undefined ? null : await this.verifyActor(requester, actorToken, actorTokenType!);
