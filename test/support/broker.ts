@@ -86,6 +86,10 @@ export async function startBroker(options: StartOptions = {}): Promise<TestBroke
     },
     async restart() {
       await broker.close();
+      // The broker closed its idle keep-alive connections, but fetch's pool (in this same process) learns of
+      // it only when the event loop reads their FIN: until then it may send the next request down a dead
+      // socket ("other side closed"). A short wait lets it notice.
+      await new Promise((resolve) => setTimeout(resolve, 50));
       // Same port, so the same issuer: tokens issued before the restart carry it in `iss`.
       return startBroker({ ...options, dataDir, port: Number(new URL(issuer).port) });
     },
