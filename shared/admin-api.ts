@@ -67,12 +67,18 @@ export type CreateApplicationRequest = z.input<typeof createApplicationRequest>;
 
 /**
  * `PATCH /api/applications/:clientId` (`latchkey app update`): changes what `app create` set. Resources and
- * grant types are added, never removed here; `allow_impersonation` is the admin's permission for the
- * application to act for a user in the background (issue 4 item 2b), off by default.
+ * grant types are added or removed (checked as at creation); `scopes` replaces the application's allowed
+ * scopes (each a scope of one of its resources; null: any scope of its resources). Removing a resource ends
+ * the application's live access tokens for it, and refresh no longer reaches it. `allow_impersonation` is
+ * the admin's permission for the application to act for a user in the background (issue 4 item 2b), off by
+ * default.
  */
 export const updateApplicationRequest = z.object({
   add_resources: z.array(resourceIdentifier).max(100).optional(),
+  remove_resources: z.array(resourceIdentifier).max(100).optional(),
   add_grant_types: z.array(z.string().min(1).max(200)).max(10).optional(),
+  remove_grant_types: z.array(z.string().min(1).max(200)).max(10).optional(),
+  scopes: z.array(scopeToken).max(100).nullable().optional(),
   consent_mode: z.enum(CONSENT_MODES).optional(),
   allow_impersonation: z.boolean().optional(),
 }).strict();
@@ -84,21 +90,34 @@ export const unlockVaultRequest = z.object({ passphrase: z.string().min(1).max(1
 export const pauseAgentsRequest = z.object({ paused: z.boolean() }).strict();
 
 /**
- * `GET /api/audit` (`latchkey audit list`): the newest rows first, narrowed by application (`client_id`), user
- * or `client:…` subject, resource, decision, event, and a time window in epoch milliseconds (`since`
- * inclusive, `until` exclusive, as `AuditRecordView.at`).
+ * The audit log's filters, shared by `GET /api/audit` and `GET /api/audit/export`: application (`client_id`),
+ * user or `client:…` subject (`subject`, or its alias `user`), resource, decision, event, and a time window in
+ * epoch milliseconds (`since` inclusive, `until` exclusive, as `AuditRecordView.at`).
  */
-export const auditQuery = z.object({
+const auditFilters = {
   client_id: z.string().max(200).optional(),
   subject: z.string().max(200).optional(),
+  user: z.string().max(200).optional(),
   resource: z.string().max(2048).optional(),
   event: z.string().max(100).optional(),
   decision: z.enum(['allow', 'deny', 'info']).optional(),
   since: z.coerce.number().int().min(0).optional(),
   until: z.coerce.number().int().min(0).optional(),
+};
+
+/**
+ * `GET /api/audit` (`latchkey audit list`): the newest rows first, narrowed by the filters; `before` (a row's
+ * `seq`) pages back: the rows older than it.
+ */
+export const auditQuery = z.object({
+  ...auditFilters,
+  before: z.coerce.number().int().min(1).optional(),
   limit: z.coerce.number().int().min(1).max(10_000).optional(),
 }).strict();
 export type AuditQuery = z.input<typeof auditQuery>;
+
+/** `GET /api/audit/export` (`latchkey audit export`): every row the filters match, oldest first, as JSONL or CSV. */
+export const auditExportQuery = z.object({ ...auditFilters, format: z.enum(['jsonl', 'csv']) }).strict();
 
 export interface ApplicationView {
   client_id: string;

@@ -72,6 +72,26 @@ function readJwks(file: string): unknown {
   }
 }
 
+/** The audit log's filters, as `audit list` and `audit export` take them. */
+const AUDIT_FILTER_FLAGS = { app: str, user: str, resource: str, event: str, decision: str, since: str, until: str } as const;
+const AUDIT_FILTER_FIELDS = { client_id: 'app', subject: 'user', resource: 'resource', event: 'event', decision: 'decision', since: 'since', until: 'until' } as const;
+
+function auditFilterQuery(values: Record<string, unknown>): URLSearchParams {
+  const query = new URLSearchParams();
+  if (values.app) query.set('client_id', values.app as string);
+  if (values.user) query.set('subject', values.user as string);
+  if (values.resource) query.set('resource', values.resource as string);
+  for (const bound of ['since', 'until'] as const) {
+    if (values[bound] === undefined) continue;
+    const at = Date.parse(values[bound] as string);
+    if (Number.isNaN(at)) throw new CliError(`--${bound} must be a date and time (ISO 8601)`, 2);
+    query.set(bound, String(at));
+  }
+  if (values.event) query.set('event', values.event as string);
+  if (values.decision) query.set('decision', values.decision as string);
+  return query;
+}
+
 export const ADMIN_COMMANDS: Record<string, AdminCommand> = {
   setup: {
     usage: 'latchkey setup --name NAME --email EMAIL [--json]',
@@ -207,15 +227,22 @@ export const ADMIN_COMMANDS: Record<string, AdminCommand> = {
     human: (result) => JSON.stringify(result, null, 2),
   },
   'app update': {
-    usage: 'latchkey app update CLIENT_ID [--resource URI]... [--grant TYPE]... [--consent explicit|implicit] [--allow-impersonation | --deny-impersonation] [--json]   adds resources and grants; audited',
-    options: { resource: many, grant: many, consent: str, 'allow-impersonation': { type: 'boolean' }, 'deny-impersonation': { type: 'boolean' }, json },
+    usage: 'latchkey app update CLIENT_ID [--resource URI]... [--remove-resource URI]... [--grant TYPE]... [--remove-grant TYPE]... [--scope S]... [--any-scope] [--consent explicit|implicit] [--allow-impersonation | --deny-impersonation] [--json]   '
+      + 'adds and removes resources and grants, sets its scopes; removing a resource revokes its live tokens there; audited',
+    options: { resource: many, 'remove-resource': many, grant: many, 'remove-grant': many, scope: many, 'any-scope': { type: 'boolean' }, consent: str,
+      'allow-impersonation': { type: 'boolean' }, 'deny-impersonation': { type: 'boolean' }, json },
     positionals: 1,
     run: (client, values, positionals) => {
       const clientId = positional(positionals, 'CLIENT_ID');
       if (values['allow-impersonation'] && values['deny-impersonation']) throw new CliError('give --allow-impersonation or --deny-impersonation, not both', 2);
+      if (values['any-scope'] && list(values, 'scope')) throw new CliError('give --scope or --any-scope, not both', 2);
       return client().request('PATCH', `/applications/${encodeURIComponent(clientId)}`, {
         ...(list(values, 'resource') ? { add_resources: list(values, 'resource') } : {}),
+        ...(list(values, 'remove-resource') ? { remove_resources: list(values, 'remove-resource') } : {}),
         ...(list(values, 'grant') ? { add_grant_types: list(values, 'grant') } : {}),
+        ...(list(values, 'remove-grant') ? { remove_grant_types: list(values, 'remove-grant') } : {}),
+        ...(list(values, 'scope') ? { scopes: list(values, 'scope') } : {}),
+        ...(values['any-scope'] ? { scopes: null } : {}),
         ...(values.consent !== undefined ? { consent_mode: values.consent } : {}),
         ...(values['allow-impersonation'] ? { allow_impersonation: true } : {}),
         ...(values['deny-impersonation'] ? { allow_impersonation: false } : {}),
@@ -226,7 +253,7 @@ export const ADMIN_COMMANDS: Record<string, AdminCommand> = {
       const changed = Object.keys(r.changes);
       return `Application updated: ${r.client_id}${changed.length ? ` (${changed.join(', ')})` : ' (nothing changed)'}`;
     },
-    fields: { add_resources: 'resource', add_grant_types: 'grant', consent_mode: 'consent', allow_impersonation: 'allow-impersonation' },
+    fields: { add_resources: 'resource', remove_resources: 'remove-resource', add_grant_types: 'grant', remove_grant_types: 'remove-grant', scopes: 'scope', consent_mode: 'consent', allow_impersonation: 'allow-impersonation' },
   },
   'app disable': {
     usage: 'latchkey app disable CLIENT_ID [--json]',
@@ -411,35 +438,27 @@ export const ADMIN_COMMANDS: Record<string, AdminCommand> = {
     human: (result) => JSON.stringify(result, null, 2),
   },
   'audit list': {
-    usage: 'latchkey audit list [--app CLIENT_ID] [--user USER_ID] [--resource URI] [--event EVENT] [--decision allow|deny|info] [--since ISO] [--until ISO] [--limit N] [--json]',
-    options: { app: str, user: str, resource: str, event: str, decision: str, since: str, until: str, limit: str, json },
+    usage: 'latchkey audit list [--app CLIENT_ID] [--user USER_ID] [--resource URI] [--event EVENT] [--decision allow|deny|info] [--since ISO] [--until ISO] [--before SEQ] [--limit N] [--json]',
+    options: { ...AUDIT_FILTER_FLAGS, before: str, limit: str, json },
     run: (client, values) => {
-      const query = new URLSearchParams();
-      if (values.app) query.set('client_id', values.app as string);
-      if (values.user) query.set('subject', values.user as string);
-      if (values.resource) query.set('resource', values.resource as string);
-      for (const bound of ['since', 'until'] as const) {
-        if (values[bound] === undefined) continue;
-        const at = Date.parse(values[bound] as string);
-        if (Number.isNaN(at)) throw new CliError(`--${bound} must be a date and time (ISO 8601)`, 2);
-        query.set(bound, String(at));
-      }
-      if (values.event) query.set('event', values.event as string);
-      if (values.decision) query.set('decision', values.decision as string);
+      const query = auditFilterQuery(values);
+      if (values.before !== undefined) query.set('before', String(integer(values, 'before')));
       if (values.limit !== undefined) query.set('limit', String(integer(values, 'limit')));
       return client().request('GET', `/audit${query.size ? `?${query}` : ''}`);
     },
     human: (result) => (result as Array<{ seq: number; at: number; event: string; decision: string; client_id: string | null; resource: string | null; reason: string | null }>)
       .map((r) => `${r.seq}\t${new Date(r.at).toISOString()}\t${r.decision}\t${r.event}\t${r.client_id ?? '-'}\t${r.resource ?? '-'}\t${r.reason ?? ''}`).join('\n') || 'The audit log is empty.',
-    fields: { client_id: 'app', subject: 'user', resource: 'resource', event: 'event', decision: 'decision', limit: 'limit' },
+    fields: { ...AUDIT_FILTER_FIELDS, before: 'before', limit: 'limit' },
   },
   'audit export': {
-    usage: 'latchkey audit export --format jsonl|csv [--out FILE]',
-    options: { format: str, out: str },
+    usage: 'latchkey audit export --format jsonl|csv [--app CLIENT_ID] [--user USER_ID] [--resource URI] [--event EVENT] [--decision allow|deny|info] [--since ISO] [--until ISO] [--out FILE]   every matching row, oldest first',
+    options: { ...AUDIT_FILTER_FLAGS, format: str, out: str },
     run: async (client, values) => {
       const format = required(values, 'format');
       if (format !== 'jsonl' && format !== 'csv') throw new CliError('--format must be jsonl or csv', 2);
-      const text = await client().text(`/audit/export?format=${format}`);
+      const query = auditFilterQuery(values);
+      query.set('format', format);
+      const text = await client().text(`/audit/export?${query}`);
       if (values.out) {
         writePrivateFile(values.out as string, text);
         return { written: values.out, bytes: Buffer.byteLength(text) };
@@ -447,6 +466,7 @@ export const ADMIN_COMMANDS: Record<string, AdminCommand> = {
       return { text };
     },
     human: (result) => { const r = result as { text?: string; written?: string; bytes?: number }; return r.text !== undefined ? r.text.replace(/\n$/, '') : `Wrote ${r.bytes} bytes to ${r.written}`; },
+    fields: AUDIT_FILTER_FIELDS,
   },
   'audit verify': {
     usage: 'latchkey audit verify [--json]',

@@ -21,6 +21,7 @@ import { AuthorizationEndpoint } from './sts/endpoints/authorize.js';
 import { UserInfoEndpoint } from './sts/endpoints/userinfo.js';
 import { DEFAULT_REGISTRATION_LIMITS, RegistrationEndpoint, type RegistrationLimits } from './sts/endpoints/registration.js';
 import { deleteApplication } from './directory/application-deletion.js';
+import { endAccessToRemovedResources } from './directory/dependency-removal.js';
 import { TokenBucket } from './transport/token-bucket.js';
 import { AuthorizationCodeGrant } from './sts/grants/authorization-code.js';
 import { RefreshTokenGrant } from './sts/grants/refresh-token.js';
@@ -197,7 +198,7 @@ export class Broker {
       new JwtBearerGrant(assertions, () => this.issuerUrls.assertionAudiences, this.applications, this.resources, issuance, release),
       new AuthorizationCodeGrant(this.codes, userTokens, this.families, this.consents, this.users, this.audit, transaction, this.clock),
       new CibaGrant(this.approvals, userTokens, this.consents, this.users, this.clock),
-      new RefreshTokenGrant(this.families, this.consents, this.users, this.resources, this.keys, issuance, brokered, this.audit, transaction, this.clock, issuer),
+      new RefreshTokenGrant(this.families, this.consents, this.users, this.applications, this.resources, this.keys, issuance, brokered, this.audit, transaction, this.clock, issuer),
       new TokenExchangeGrant(
         [
           new AccessTokenSubjects(this.db, this.keys, issuer, this.applications, this.resources, this.users, this.chains, this.families, this.consents, this.clock),
@@ -254,6 +255,7 @@ export class Broker {
       auditFeed: this.auditFeed,
       grantBackgroundAccess: (request) => transaction(() => grantBackgroundAccess(this, request)),
       withdrawConsent: (id, why) => transaction(() => withdrawConsent(this.consents, this.families, this.audit, id, why)),
+      endAccessToRemovedResources: (clientId, resources) => endAccessToRemovedResources(this, clientId, resources),
       deleteApplication: (clientId) => {
         // Its impersonation permit goes with it: a client id freed by deletion must not keep a permission.
         const deleted = transaction(() => {

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { approveRequest, auditQuery, consentQuery, loginLinkRequest, pauseAgentsRequest, setResourceSecretRequest, unlockVaultRequest } from '../../../shared/admin-api.js';
+import { approveRequest, auditExportQuery, auditQuery, consentQuery, loginLinkRequest, pauseAgentsRequest, setResourceSecretRequest, unlockVaultRequest } from '../../../shared/admin-api.js';
 import type { AgentPause } from '../sts/agent-pause.js';
-import type { AuditLog } from '../audit/audit-log.js';
+import type { AuditFilter, AuditLog, AuditRecord, Decision } from '../audit/audit-log.js';
 import { formatAuditRecord, AUDIT_CSV_COLUMNS } from '../audit/audit-log.js';
 import { DirectoryError } from '../directory/errors.js';
 import type { Applications, CreatedApplication } from '../directory/applications.js';
@@ -50,6 +50,8 @@ export interface AdminDeps {
   grantBackgroundAccess: (request: GrantConsentRequest) => { consent: Consent; created: boolean };
   /** Withdraws a consent and ends its token families, in one transaction; null when it was not active. */
   withdrawConsent: (id: string, why: string) => Consent | null;
+  /** Revokes the application's live access tokens for resources it no longer depends on; within the caller's transaction. */
+  endAccessToRemovedResources: (clientId: string, resources: readonly string[]) => number;
   /** Deletes an application after ending its consents and tokens, in one audited transaction. */
   deleteApplication: (clientId: string) => DeletedApplication;
   vaultStatus: () => VaultStatus;
@@ -187,7 +189,10 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
       const clientId = (request.params as { clientId: string }).clientId;
       const updated = deps.transaction(() => {
         const result = deps.applications.update(clientId, body(request) as UpdateApplicationRequest);
-        deps.audit.append({ event: 'admin.application_updated', decision: 'info', reason: 'admin change', clientId, detail: { changes: result.changes } });
+        // A removed dependency's live tokens end with it, in this transaction (dependency-removal.ts).
+        const revoked = deps.endAccessToRemovedResources(clientId, result.changes.resources_removed ?? []);
+        deps.audit.append({ event: 'admin.application_updated', decision: 'info', reason: 'admin change', clientId,
+          detail: { changes: result.changes, ...(result.changes.resources_removed ? { access_tokens_revoked: revoked } : {}) } });
         const impersonation = result.changes.allow_impersonation;
         if (impersonation) {
           deps.audit.append({ event: impersonation.to ? 'admin.impersonation_allowed' : 'admin.impersonation_denied', decision: 'info', reason: 'admin change', clientId,
@@ -335,8 +340,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
     api.get('/audit', async (request, reply) => {
       const parsed = auditQuery.safeParse(request.query);
       if (!parsed.success) throw DirectoryError.fromZod(parsed.error);
-      const { client_id, subject, resource, event, decision, since, until, limit } = parsed.data;
-      return sendJson(reply, deps.audit.list({ clientId: client_id, subject, resource, event, decision, since, until, limit }));
+      return sendJson(reply, deps.audit.list({ ...auditFilterOf(parsed.data), beforeSeq: parsed.data.before, limit: parsed.data.limit }));
     });
     // New audit rows as server-sent events (the UI's audit page and overview).
     api.get('/audit/events', async (request, reply) => {
@@ -345,7 +349,15 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
       deps.auditFeed.open(reply.raw);
     });
     api.get('/audit/verify', async (_request, reply) => sendJson(reply, deps.audit.verify()));
-    api.get('/audit/export', async (request, reply) => exportAudit(deps.audit, (request.query as { format?: string }).format, reply));
+    // Exports what the audit page shows: every row its filters match, not only the page's latest.
+    api.get('/audit/export', async (request, reply) => {
+      const parsed = auditExportQuery.safeParse(request.query);
+      if (!parsed.success) {
+        if (parsed.error.issues.some((issue) => issue.path[0] === 'format')) throw new InvalidRequest('format must be jsonl or csv');
+        throw DirectoryError.fromZod(parsed.error);
+      }
+      return exportAudit(deps.audit.matching(auditFilterOf(parsed.data)), parsed.data.format, reply);
+    });
   }, { prefix: '/api' });
 }
 
@@ -359,10 +371,15 @@ function ownerView(users: Users): { id: string; name: string; email: string } | 
   return owner ? { id: owner.id, name: owner.name, email: owner.email } : null;
 }
 
-function exportAudit(audit: AuditLog, format: string | undefined, reply: FastifyReply): FastifyReply {
-  if (format !== 'jsonl' && format !== 'csv') throw new InvalidRequest('format must be jsonl or csv');
+/** The audit log's filter from the admin API's query; `user` is another name for `subject`. */
+function auditFilterOf(query: { client_id?: string | undefined; subject?: string | undefined; user?: string | undefined; resource?: string | undefined; event?: string | undefined; decision?: Decision | undefined; since?: number | undefined; until?: number | undefined }): AuditFilter {
+  if (query.subject && query.user && query.subject !== query.user) throw new DirectoryError('subject and user name different users: give one');
+  return { clientId: query.client_id, subject: query.subject || query.user, resource: query.resource, event: query.event, decision: query.decision, since: query.since, until: query.until };
+}
+
+function exportAudit(records: Iterable<AuditRecord>, format: 'jsonl' | 'csv', reply: FastifyReply): FastifyReply {
   const lines: string[] = format === 'csv' ? [AUDIT_CSV_COLUMNS.join(',')] : [];
-  for (const record of audit.all()) lines.push(formatAuditRecord(record, format));
+  for (const record of records) lines.push(formatAuditRecord(record, format));
   return reply
     .header('cache-control', 'no-store')
     .type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson')

@@ -43,6 +43,8 @@ export interface AuditFilter {
   since?: number | undefined;
   until?: number | undefined;
   afterSeq?: number | undefined;
+  /** Rows older than this row (`seq` below it): the audit page's "older" cursor. */
+  beforeSeq?: number | undefined;
   limit?: number | undefined;
 }
 
@@ -105,20 +107,23 @@ export class AuditLog {
     return this.db.transaction(() => this.append(event)).immediate();
   }
 
+  /** The newest rows the filter matches first, at most `limit` (100 unless given). */
   list(filter: AuditFilter = {}): AuditRecord[] {
-    const where: string[] = [];
-    const args: unknown[] = [];
-    if (filter.clientId) { where.push('client_id = ?'); args.push(filter.clientId); }
-    if (filter.subject) { where.push('subject = ?'); args.push(filter.subject); }
-    if (filter.resource) { where.push('resource = ?'); args.push(filter.resource); }
-    if (filter.event) { where.push('event = ?'); args.push(filter.event); }
-    if (filter.decision) { where.push('decision = ?'); args.push(filter.decision); }
-    if (filter.since !== undefined) { where.push('at >= ?'); args.push(filter.since); }
-    if (filter.until !== undefined) { where.push('at < ?'); args.push(filter.until); }
-    if (filter.afterSeq !== undefined) { where.push('seq > ?'); args.push(filter.afterSeq); }
+    const { where, args } = whereOf(filter);
     const limit = Math.min(Math.max(filter.limit ?? 100, 1), 10_000);
-    const sql = `SELECT * FROM audit_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT ?`;
-    return this.db.prepare(sql).all(...args, limit) as AuditRecord[];
+    return this.db.prepare(`SELECT * FROM audit_log ${where} ORDER BY seq DESC LIMIT ?`).all(...args, limit) as AuditRecord[];
+  }
+
+  /** Every row the filter matches, oldest first, in pages: an export of what the audit page shows. */
+  *matching(filter: Omit<AuditFilter, 'afterSeq' | 'limit'>, pageSize = 1000): Generator<AuditRecord> {
+    let after = 0;
+    for (;;) {
+      const { where, args } = whereOf({ ...filter, afterSeq: after });
+      const page = this.db.prepare(`SELECT * FROM audit_log ${where} ORDER BY seq LIMIT ?`).all(...args, pageSize) as AuditRecord[];
+      if (page.length === 0) return;
+      yield* page;
+      after = page[page.length - 1]!.seq;
+    }
   }
 
   /** The rows after `afterSeq`, oldest first, at most `limit` (the live feed reads on from where it was). */
@@ -153,6 +158,22 @@ export class AuditLog {
     }
     return { ok: true, rows };
   }
+}
+
+/** The SQL condition of a filter; values travel as parameters. */
+function whereOf(filter: AuditFilter): { where: string; args: unknown[] } {
+  const where: string[] = [];
+  const args: unknown[] = [];
+  if (filter.clientId) { where.push('client_id = ?'); args.push(filter.clientId); }
+  if (filter.subject) { where.push('subject = ?'); args.push(filter.subject); }
+  if (filter.resource) { where.push('resource = ?'); args.push(filter.resource); }
+  if (filter.event) { where.push('event = ?'); args.push(filter.event); }
+  if (filter.decision) { where.push('decision = ?'); args.push(filter.decision); }
+  if (filter.since !== undefined) { where.push('at >= ?'); args.push(filter.since); }
+  if (filter.until !== undefined) { where.push('at < ?'); args.push(filter.until); }
+  if (filter.afterSeq !== undefined) { where.push('seq > ?'); args.push(filter.afterSeq); }
+  if (filter.beforeSeq !== undefined) { where.push('seq < ?'); args.push(filter.beforeSeq); }
+  return { where: where.length ? `WHERE ${where.join(' AND ')}` : '', args };
 }
 
 /** Export formats: one JSON object per line, or CSV with a header row. */

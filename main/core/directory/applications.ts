@@ -85,7 +85,10 @@ export interface CreatedApplication {
 /** What an update changed, for its audit row: only what differs from before. */
 export interface ApplicationChanges {
   resources_added?: string[];
+  resources_removed?: string[];
   grant_types_added?: string[];
+  grant_types_removed?: string[];
+  scopes?: { from: string[] | null; to: string[] | null };
   consent_mode?: { from: ConsentMode; to: ConsentMode };
   allow_impersonation?: { from: boolean; to: boolean };
 }
@@ -224,10 +227,11 @@ export class Applications {
   }
 
   /**
-   * Changes what `app create` set (issue 4 item 2, `latchkey app update`): adds dependencies and grant
-   * types (checked as at creation), sets the consent mode and the permission to impersonate. Validates
-   * everything before writing anything; the caller runs this inside the transaction that audits the
-   * changes it returns. A self-registered client is not changed here: it has what registration gave it.
+   * Changes what `app create` set (issue 4 item 2, `latchkey app update`; issue 6 item 1): adds and removes
+   * dependencies and grant types, replaces the allowed scopes (checked as at creation), sets the consent mode
+   * and the permission to impersonate. Validates everything before writing anything; the caller runs this
+   * inside the transaction that audits the changes it returns and ends what was issued for removed resources.
+   * A self-registered client is not changed here: it has what registration gave it.
    */
   update(clientId: string, input: UpdateApplicationRequest): { application: Application; changes: ApplicationChanges } {
     const app = this.get(clientId);
@@ -235,18 +239,50 @@ export class Applications {
     const parsed = updateApplicationRequest.safeParse(input);
     if (!parsed.success) throw DirectoryError.fromZod(parsed.error);
     const request = parsed.data;
-    if (Object.keys(request).length === 0) throw new DirectoryError('nothing to change: give --resource, --grant, --consent, --allow-impersonation or --deny-impersonation');
+    if (Object.keys(request).length === 0) throw new DirectoryError('nothing to change: give --resource, --remove-resource, --grant, --remove-grant, --scope, --consent, --allow-impersonation or --deny-impersonation');
     if (app.registration === 'dynamic') throw new DirectoryError('a self-registered client cannot be changed; register an application with `latchkey app create` instead', 409);
 
     const changes: ApplicationChanges = {};
+    const resourceExists = (resource: string) => this.db.prepare('SELECT 1 FROM resources WHERE identifier = ?').get(resource) !== undefined;
     const dependencies = this.dependencies(clientId);
+    const removing = new Set(request.remove_resources ?? []);
+    for (const resource of removing) {
+      if (!resourceExists(resource)) throw new DirectoryError(`unknown resource: ${resource}`);
+      if (request.add_resources?.includes(resource)) throw new DirectoryError(`${resource} is both added and removed`);
+    }
     const newResources = [...new Set(request.add_resources ?? [])].filter((resource) => !dependencies.includes(resource));
     for (const resource of newResources) {
-      if (!this.db.prepare('SELECT 1 FROM resources WHERE identifier = ?').get(resource)) throw new DirectoryError(`unknown resource: ${resource}`);
+      if (!resourceExists(resource)) throw new DirectoryError(`unknown resource: ${resource}`);
     }
-    const newGrants = [...new Set((request.add_grant_types ?? []).map(normalizeGrantType))].filter((grant) => !(app.grantTypes as string[]).includes(grant));
-    const grantTypes = [...app.grantTypes, ...newGrants];
-    if (newGrants.length) checkGrants(grantTypes, { asked: true, added: newGrants, clientType: app.clientType, redirectUris: app.redirectUris, hasJwks: app.jwks !== null });
+    const removedResources = dependencies.filter((resource) => removing.has(resource));
+    const resultingResources = [...dependencies.filter((resource) => !removing.has(resource)), ...newResources];
+
+    const added = (request.add_grant_types ?? []).map(normalizeGrantType);
+    const removingGrants = new Set((request.remove_grant_types ?? []).map(normalizeGrantType));
+    for (const grant of removingGrants) {
+      if (!(Object.values(GRANT_TYPES) as string[]).includes(grant)) throw new DirectoryError(`unknown grant type: ${grant}`);
+      if (added.includes(grant)) throw new DirectoryError(`${grant} is both added and removed`);
+    }
+    const newGrants = [...new Set(added)].filter((grant) => !(app.grantTypes as string[]).includes(grant));
+    const removedGrants = app.grantTypes.filter((grant) => removingGrants.has(grant));
+    const grantTypes = [...app.grantTypes.filter((grant) => !removingGrants.has(grant)), ...newGrants];
+    if (grantTypes.length === 0) throw new DirectoryError('an application needs at least one grant type');
+    if (newGrants.length || removedGrants.length) {
+      checkGrants(grantTypes, { asked: newGrants.length > 0, added: newGrants, clientType: app.clientType, redirectUris: app.redirectUris, hasJwks: app.jwks !== null });
+    }
+
+    // Scopes belong to resources: each allowed scope is a scope of one of the application's resources.
+    let scopes: string[] | null | undefined;
+    if (request.scopes !== undefined) {
+      scopes = request.scopes === null ? null : [...new Set(request.scopes)];
+      if (scopes) {
+        const scopesOf = this.db.prepare('SELECT scopes FROM resources WHERE identifier = ?');
+        const offered = new Set(resultingResources.flatMap((resource) => JSON.parse((scopesOf.get(resource) as { scopes: string }).scopes) as string[]));
+        for (const scope of scopes) {
+          if (!offered.has(scope)) throw new DirectoryError(`scope ${scope} is not a scope of the application's resources`);
+        }
+      }
+    }
     // Only a client that can prove who it is may ever act for a user without them.
     if (request.allow_impersonation === true && app.clientType !== 'confidential') throw new DirectoryError('a public client (auth method none) cannot be allowed to impersonate users');
 
@@ -255,9 +291,19 @@ export class Applications {
       for (const resource of newResources) addDependency.run(clientId, resource);
       changes.resources_added = newResources;
     }
-    if (newGrants.length) {
+    if (removedResources.length) {
+      const removeDependency = this.db.prepare('DELETE FROM application_dependencies WHERE client_id = ? AND resource = ?');
+      for (const resource of removedResources) removeDependency.run(clientId, resource);
+      changes.resources_removed = removedResources;
+    }
+    if (newGrants.length || removedGrants.length) {
       this.db.prepare('UPDATE applications SET grant_types = ? WHERE client_id = ?').run(JSON.stringify(grantTypes), clientId);
-      changes.grant_types_added = newGrants;
+      if (newGrants.length) changes.grant_types_added = newGrants;
+      if (removedGrants.length) changes.grant_types_removed = removedGrants;
+    }
+    if (scopes !== undefined && JSON.stringify(scopes) !== JSON.stringify(app.scopes)) {
+      this.db.prepare('UPDATE applications SET scopes = ? WHERE client_id = ?').run(scopes === null ? null : JSON.stringify(scopes), clientId);
+      changes.scopes = { from: app.scopes, to: scopes };
     }
     if (request.consent_mode !== undefined && request.consent_mode !== app.consentMode) {
       this.db.prepare('UPDATE applications SET consent_mode = ? WHERE client_id = ?').run(request.consent_mode, clientId);

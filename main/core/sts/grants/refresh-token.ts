@@ -4,6 +4,7 @@ import type { AuditLog } from '../../audit/audit-log.js';
 import type { Clock } from '../../clock.js';
 import { epochSeconds } from '../../clock.js';
 import type { Consents } from '../../consent/consents.js';
+import type { Applications } from '../../directory/applications.js';
 import type { Resources } from '../../directory/resources.js';
 import type { Users } from '../../directory/users.js';
 import { mintIdToken } from '../../tokens/id-token.js';
@@ -37,6 +38,7 @@ export class RefreshTokenGrant implements GrantHandler {
     private readonly families: TokenFamilies,
     private readonly consents: Consents,
     private readonly users: Users,
+    private readonly applications: Applications,
     private readonly resources: Resources,
     private readonly keys: SigningKeys,
     private readonly issuance: Issuance,
@@ -86,6 +88,19 @@ export class RefreshTokenGrant implements GrantHandler {
     }
     const audience = userAudience(identifier, this.issuer(), this.resources);
     if (!audience) throw new InvalidTarget('the resource no longer exists');
+    // The consent outlives the admin's changes, but never widens them (issue 6 item 1): a resource the
+    // application no longer depends on is not reached (RFC 8707 §2.2), and only scopes it may still have
+    // are issued. A self-registered client has no dependencies: the user's consent is all it has.
+    const app = client.app;
+    if (identifier !== null && app.registration === 'admin' && !this.applications.hasDependency(app.clientId, identifier)) {
+      throw new InvalidTarget('the resource is unknown or not available to this client', { reason: 'resource is no longer a dependency of the client' });
+    }
+    const mayHave = (scope: string) => app.registration === 'dynamic' || app.scopes === null || app.scopes.includes(scope) || !audience.scopes.includes(scope);
+    if (scopeParam !== undefined) {
+      for (const scope of scopes) {
+        if (!mayHave(scope)) throw new InvalidScope('the scope exceeds what the client may have', { reason: `scope no longer allowed: ${scope.slice(0, 100)}` });
+      }
+    }
 
     const successor = this.families.newRefreshToken(family.id);
     const request: AccessTokenRequest = {
@@ -93,7 +108,7 @@ export class RefreshTokenGrant implements GrantHandler {
       subject: family.userId,
       userId: family.userId,
       resource: audience,
-      scopes: scopesFor(audience, scopes),
+      scopes: scopesFor(audience, scopes).filter(mayHave),
       grantType: this.grantType,
       trustLevel: client.trustLevel,
       policyAction: 'refresh',
