@@ -9,6 +9,7 @@ import { postForm } from '../support/broker.js';
 import { CLI_PASSPHRASE, latchkey, latchkeyJson, readRuntime, REPO_ROOT, requireFreshBuild, rowCounts, ServeProcess, stopAllChildren, type CliResult } from '../support/cli.js';
 
 const NOTES = 'https://notes.example.test/api';
+const MAIL = 'https://mail.example.test/api';
 const WITH_PASSPHRASE = { LATCHKEY_VAULT_PASSPHRASE: CLI_PASSPHRASE };
 
 const mode = (file: string): number => statSync(file).mode & 0o777;
@@ -190,6 +191,28 @@ describe('latchkey against a running `latchkey serve`', () => {
     expect(jwks.keys.map((key: { kid: string }) => key.kid)).toEqual(expect.arrayContaining([rotated.kid, rotated.retired]));
   });
 
+  it('app update --remove-resource, --remove-grant and --scope change what app create set; a removed resource gets invalid_target', async () => {
+    await cliJson('resource', 'create', '--name', 'Mail API', '--identifier', MAIL, '--scope', 'mail:read', '--scope', 'mail:send');
+    const mailer = await cliJson('app', 'create', '--name', 'Mailer', '--kind', 'service', '--grant', 'client_credentials', '--grant', 'api_key', '--resource', NOTES, '--resource', MAIL);
+    const credentials: [string, string] = [mailer.client_id, mailer.client_secret];
+    expect((await token({ grant_type: 'client_credentials', resource: NOTES }, credentials)).status).toBe(200);
+
+    const updated = await cliJson('app', 'update', mailer.client_id, '--remove-resource', NOTES, '--remove-grant', 'api_key', '--scope', 'mail:read');
+    expect(updated).toMatchObject({ resources: [MAIL], grant_types: ['client_credentials'], scopes: ['mail:read'],
+      changes: { resources_removed: [NOTES], grant_types_removed: ['urn:latchkey:params:oauth:grant-type:api-key'], scopes: { from: null, to: ['mail:read'] } } });
+    const refused = await token({ grant_type: 'client_credentials', resource: NOTES }, credentials);
+    expect(refused.body.error).toBe('invalid_target');
+    expect((await token({ grant_type: 'client_credentials', resource: MAIL }, credentials)).body.scope).toBe('mail:read');
+    const [audited] = await cliJson<any[]>('audit', 'list', '--app', mailer.client_id, '--event', 'admin.application_updated');
+    expect(JSON.parse(audited.detail)).toMatchObject({ changes: { resources_removed: [NOTES] }, access_tokens_revoked: 1 });
+
+    const human = await cli('app', 'update', mailer.client_id, '--any-scope');
+    expect(human.stdout).toBe(`Application updated: ${mailer.client_id} (scopes)\n`);
+    const unknownScope = await cli('app', 'update', mailer.client_id, '--scope', 'notes:read');
+    expectOneLineError(unknownScope, /scope notes:read is not a scope of the application's resources/);
+    expect((await cli('app', 'delete', mailer.client_id)).code).toBe(0);
+  });
+
   describe('bad input: one line naming the problem, a non-zero exit, and nothing written', () => {
     let privateJwks: string;
     beforeAll(async () => {
@@ -227,6 +250,9 @@ describe('latchkey against a running `latchkey serve`', () => {
       ['audit export to an unwritable --out', () => ['audit', 'export', '--format', 'csv', '--out', join(scratch, 'no-dir', 'audit.csv')], /cannot write --out file .*ENOENT/],
       ['audit list with an unknown --decision', () => ['audit', 'list', '--decision', 'maybe'], /--decision: .*"allow"/],
       ['audit list with a --since that is no date', () => ['audit', 'list', '--since', 'last tuesday'], /--since must be a date and time \(ISO 8601\)/],
+      ['audit export with an unknown --decision', () => ['audit', 'export', '--format', 'jsonl', '--decision', 'maybe'], /--decision: .*"allow"/],
+      ['app update removing an unknown --remove-resource', () => ['app', 'update', service.client_id, '--remove-resource', 'https://nowhere.example.test/'], /unknown resource: https:\/\/nowhere\.example\.test\//],
+      ['app update with --scope and --any-scope', () => ['app', 'update', service.client_id, '--scope', 'notes:read', '--any-scope'], /give --scope or --any-scope, not both/],
       ['an unknown command', () => ['frobnicate'], /unknown command: frobnicate \(try latchkey --help\)/],
       ['an unknown subcommand', () => ['app', 'frobnicate'], /unknown command: app frobnicate/],
       ['serve with a bad --port', () => ['serve', '--port', 'http'], /--port must be a number from 0 to 65535/],
@@ -285,6 +311,19 @@ describe('latchkey against a running `latchkey serve`', () => {
     expect(verified.stdout).toMatch(/^The audit chain is intact \(\d+ rows\)\.\n$/);
   });
 
+  it('audit export takes the filters audit list takes, and exports every row they match', async () => {
+    const listed = await cliJson<any[]>('audit', 'list', '--app', service.client_id, '--decision', 'allow', '--limit', '10000');
+    expect(listed.length).toBeGreaterThan(1);
+    const exported = await cli('audit', 'export', '--format', 'jsonl', '--app', service.client_id, '--decision', 'allow');
+    expect(exported.code, exported.stderr).toBe(0);
+    const records = exported.stdout.trimEnd().split('\n').map((line) => JSON.parse(line));
+    // Oldest first, every matching row, nothing else.
+    expect(records.map((record) => record.seq)).toEqual(listed.map((row) => row.seq).reverse());
+    const since = new Date(listed[0].at).toISOString();
+    const latest = await cli('audit', 'export', '--format', 'csv', '--app', service.client_id, '--decision', 'allow', '--since', since);
+    expect(latest.stdout.trimEnd().split('\n').slice(1).map((line) => Number(line.split(',')[0]))).toEqual(listed.filter((row) => row.at >= listed[0].at).map((row) => row.seq).reverse());
+  });
+
   it('admin commands talk to the broker over the socket runtime.json names, never falling back to TCP', async () => {
     const file = join(dataDir, 'runtime.json');
     const real = readFileSync(file, 'utf8');
@@ -323,7 +362,7 @@ describe('latchkey against a running `latchkey serve`', () => {
 
   it('state survives a restart: directory, secrets, revocations and the audit chain', async () => {
     serve = await ServeProcess.start(dataDir, { env: WITH_PASSPHRASE });
-    expect((await cliJson<any[]>('resource', 'list')).map((resource) => resource.identifier)).toEqual([NOTES]);
+    expect((await cliJson<any[]>('resource', 'list')).map((resource) => resource.identifier)).toEqual([NOTES, MAIL]);
     expect((await cliJson<any[]>('app', 'list')).map((app) => app.name)).toEqual(['Indexer', 'Signer', 'Public']);
     expect((await token({ grant_type: 'client_credentials', resource: NOTES }, [service.client_id, service.client_secret])).status).toBe(200);
     expect((await token({ grant_type: 'api_key', api_key: apiKey.api_key, resource: NOTES })).status).toBe(400);
