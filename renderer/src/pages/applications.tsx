@@ -1,9 +1,10 @@
 // Applications: the agents and services that ask Latchkey for credentials. The list (self-registered
-// clients marked unverified), creating one (its secret shown once), and one application's page:
-// grants, resources, consent mode, enable/disable, delete, API keys.
+// clients marked unverified), creating one (its secret shown once; a client secret, a public client, or
+// private_key_jwt with a pasted JWKS), and one application's page: grants, resources and scopes edited as
+// checkbox lists, consent mode, enable/disable, delete, API keys.
 import { useState, type FormEvent } from 'react';
 import { CONSENT_MODES, GRANT_TYPES, IDENTITY_TYPES } from '../../../shared/domain.js';
-import type { ApiKeyView, ApplicationView, CreatedApiKeyView, CreatedApplicationView, ResourceView } from '../../../shared/admin-api.js';
+import { jwkSet, type ApiKeyView, type ApplicationView, type CreatedApiKeyView, type CreatedApplicationView, type ResourceView } from '../../../shared/admin-api.js';
 import { api, segment } from '../api.js';
 import { ConfirmDialog, Dialog } from '../components/confirm-dialog.js';
 import { SecretValue } from '../components/copy-button.js';
@@ -26,6 +27,27 @@ const GRANTS: Array<{ value: string; label: string }> = [
   { value: GRANT_TYPES.apiKey, label: 'API key' },
   { value: GRANT_TYPES.ciba, label: 'Approval without a browser (CIBA)' },
 ];
+/** How an application proves who it is, in the words the page uses. */
+type AuthChoice = 'client_secret_basic' | 'none' | 'private_key_jwt';
+const AUTH_CHOICES: Array<{ value: AuthChoice; label: string }> = [
+  { value: 'client_secret_basic', label: 'A client secret (shown once)' },
+  { value: 'none', label: 'Public client (no secret: a CLI or desktop app; signs in with PKCE only)' },
+  { value: 'private_key_jwt', label: 'Signed assertions with its own key (private_key_jwt)' },
+];
+
+/** The pasted JWKS, parsed and checked against the admin API's schema; else what is wrong with it. */
+function jwksProblem(text: string): { keys: unknown } | string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return 'This is not JSON: paste the whole key set, {"keys": [...]}.';
+  }
+  const checked = jwkSet.safeParse(parsed);
+  if (!checked.success) return 'This is not a key set: it needs a "keys" list of 1 to 20 keys.';
+  return { keys: checked.data };
+}
+
 const grantLabel = (grant: string) => GRANTS.find((entry) => entry.value === grant)?.label.replace(/ \(.*\)$/, '') ?? grant;
 
 export default function Applications({ subroute }: PageProps) {
@@ -100,24 +122,33 @@ function CreatedCredentials({ app, onDone }: { app: CreatedApplicationView; onDo
 function CreateApplicationForm({ resources, onCreated, onCancel }: { resources: ResourceView[]; onCreated: (app: CreatedApplicationView) => void; onCancel: () => void }) {
   const [name, setName] = useState('');
   const [identityType, setIdentityType] = useState<string>('agent');
-  const [publicClient, setPublicClient] = useState(false);
+  const [authMethod, setAuthMethod] = useState<AuthChoice>('client_secret_basic');
+  const [jwks, setJwks] = useState('');
+  const [jwksError, setJwksError] = useState<string | null>(null);
   const [grants, setGrants] = useState<string[]>([GRANT_TYPES.clientCredentials]);
   const [chosen, setChosen] = useState<string[]>([]);
   const [redirectUris, setRedirectUris] = useState('');
   const [consentMode, setConsentMode] = useState<string>('explicit');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const toggle = (list: string[], value: string) => (list.includes(value) ? list.filter((item) => item !== value) : [...list, value]);
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    setBusy(true);
     setError(null);
+    setJwksError(null);
+    let keys: unknown;
+    if (authMethod === 'private_key_jwt') {
+      const problem = jwksProblem(jwks);
+      if (typeof problem === 'string') return setJwksError(problem);
+      keys = problem.keys;
+    }
+    setBusy(true);
     try {
       onCreated(await api.post<CreatedApplicationView>('/applications', {
         name,
         identity_type: identityType,
-        auth_method: publicClient ? 'none' : 'client_secret_basic',
+        auth_method: authMethod,
+        ...(keys ? { jwks: keys } : {}),
         grant_types: grants,
         resources: chosen,
         redirect_uris: redirectUris.split('\n').map((uri) => uri.trim()).filter(Boolean),
@@ -138,7 +169,20 @@ function CreateApplicationForm({ resources, onCreated, onCancel }: { resources: 
           {IDENTITY_TYPES.map((type) => <option key={type} value={type}>{type.replace('_', ' ')}</option>)}
         </select>
       )}</Field>
-      <label className="checkbox"><input type="checkbox" checked={publicClient} onChange={(event) => { setPublicClient(event.target.checked); if (event.target.checked) setGrants([GRANT_TYPES.authorizationCode, GRANT_TYPES.refreshToken]); }} /> Public client (no secret: a CLI or desktop app; signs in with PKCE only)</label>
+      <Field label="How it proves who it is">{(control) => (
+        <select {...control} value={authMethod} onChange={(event) => {
+          const chosen = event.target.value as AuthChoice;
+          setAuthMethod(chosen);
+          if (chosen === 'none') setGrants([GRANT_TYPES.authorizationCode, GRANT_TYPES.refreshToken]);
+        }}>
+          {AUTH_CHOICES.map((choice) => <option key={choice.value} value={choice.value}>{choice.label}</option>)}
+        </select>
+      )}</Field>
+      {authMethod === 'private_key_jwt' ? (
+        <Field label="Public keys (JWKS)" hint='Paste its JSON Web Key Set: {"keys": [...]}, public keys only. It signs its requests with the matching private key, which never leaves it.' error={jwksError}>
+          {(control) => <textarea {...control} className="jwks-input" value={jwks} onChange={(event) => { setJwks(event.target.value); setJwksError(null); }} required spellCheck={false} />}
+        </Field>
+      ) : null}
       <fieldset>
         <legend>What it may do</legend>
         {GRANTS.map((grant) => (
@@ -206,8 +250,6 @@ function ApplicationDetail({ clientId }: { clientId: string }) {
   if (!app.data) return <><PageHeader title="Application" /><p role="status">Loading…</p></>;
   const view = app.data;
   const patch = (body: Record<string, unknown>, said: string) => change(() => api.patch<ApplicationView>(`/applications/${segment(clientId)}`, body), said);
-  const missingGrants = GRANTS.filter((grant) => !view.grant_types.includes(grant.value));
-  const missingResources = (resources.data ?? []).filter((resource) => !view.resources.includes(resource.identifier));
 
   return (
     <>
@@ -237,19 +279,16 @@ function ApplicationDetail({ clientId }: { clientId: string }) {
         </dl>
       </section>
 
-      <section className="card" aria-labelledby="app-grants">
-        <h2 id="app-grants">What it may do</h2>
-        <ul>{view.grant_types.map((grant) => <li key={grant}>{grantLabel(grant)}</li>)}</ul>
-        {missingGrants.length ? <AddOne label="Allow also" options={missingGrants.map((grant) => ({ value: grant.value, label: grant.label }))} disabled={busy}
-          onAdd={(grant) => void patch({ add_grant_types: [grant] }, 'Grant added.')} /> : null}
-      </section>
-
-      <section className="card" aria-labelledby="app-resources">
-        <h2 id="app-resources">Resources it may reach</h2>
-        {view.resources.length ? <ul>{view.resources.map((resource) => <li key={resource}><code>{resource}</code></li>)}</ul> : <p className="muted">None yet.</p>}
-        {missingResources.length ? <AddOne label="Add a resource" options={missingResources.map((resource) => ({ value: resource.identifier, label: `${resource.name} (${resource.identifier})` }))} disabled={busy}
-          onAdd={(resource) => void patch({ add_resources: [resource] }, 'Resource added.')} /> : null}
-      </section>
+      {view.registration === 'admin' ? (
+        <AccessForm key={accessKey(view)} view={view} resources={resources.data ?? []} busy={busy}
+          onSave={(body) => void patch(body, body.remove_resources ? 'Changes saved. Its live tokens for the removed resources are revoked.' : 'Changes saved.')} />
+      ) : (
+        <section className="card" aria-labelledby="app-grants">
+          <h2 id="app-grants">What it may do</h2>
+          <ul>{view.grant_types.map((grant) => <li key={grant}>{grantLabel(grant)}</li>)}</ul>
+          <p className="muted">A self-registered client keeps what it registered; what it reaches is what you consent to.</p>
+        </section>
+      )}
 
       <section className="card" aria-labelledby="app-consent">
         <h2 id="app-consent">Consent</h2>
@@ -269,19 +308,78 @@ function ApplicationDetail({ clientId }: { clientId: string }) {
   );
 }
 
-/** A select of what can be added and an Add button. */
-function AddOne({ label, options, onAdd, disabled }: { label: string; options: Array<{ value: string; label: string }>; onAdd: (value: string) => void; disabled: boolean }) {
-  const [value, setValue] = useState(options[0]?.value ?? '');
-  const current = options.some((option) => option.value === value) ? value : options[0]?.value ?? '';
+/** What the access form shows, so a saved change (a new view) starts it afresh. */
+const accessKey = (view: ApplicationView) => JSON.stringify([view.grant_types, view.resources, view.scopes]);
+const toggle = (list: string[], value: string) => (list.includes(value) ? list.filter((item) => item !== value) : [...list, value]);
+
+/**
+ * What the application may do and reach: its grant types, its resources, and the scopes it may have of
+ * each (or any scope of its resources). One Save sends only what changed (`PATCH`), which the broker
+ * checks as at creation.
+ */
+function AccessForm({ view, resources, busy, onSave }: { view: ApplicationView; resources: ResourceView[]; busy: boolean; onSave: (body: Record<string, unknown>) => void }) {
+  const [grants, setGrants] = useState<string[]>(view.grant_types);
+  const [chosen, setChosen] = useState<string[]>(view.resources);
+  const [anyScope, setAnyScope] = useState(view.scopes === null);
+  const [scopes, setScopes] = useState<string[]>(view.scopes ?? []);
+  const reachable = resources.filter((resource) => chosen.includes(resource.identifier));
+  // A grant this page has no words for (none today) is still listed, so it can be removed.
+  const grantChoices = [...GRANTS, ...view.grant_types.filter((grant) => !GRANTS.some((entry) => entry.value === grant)).map((grant) => ({ value: grant, label: grant }))];
+
+  const changes = (): Record<string, unknown> => {
+    const body: Record<string, unknown> = {};
+    const added = (now: string[], before: string[]) => now.filter((item) => !before.includes(item));
+    if (added(chosen, view.resources).length) body.add_resources = added(chosen, view.resources);
+    if (added(view.resources, chosen).length) body.remove_resources = added(view.resources, chosen);
+    if (added(grants, view.grant_types).length) body.add_grant_types = added(grants, view.grant_types);
+    if (added(view.grant_types, grants).length) body.remove_grant_types = added(view.grant_types, grants);
+    // Only the scopes of resources it keeps: a removed resource's scopes mean nothing any more.
+    const offered = new Set(reachable.flatMap((resource) => resource.scopes));
+    const nextScopes = anyScope ? null : scopes.filter((scope) => offered.has(scope));
+    if (JSON.stringify(nextScopes) !== JSON.stringify(view.scopes)) body.scopes = nextScopes;
+    return body;
+  };
+  const pending = changes();
+  const removing = (pending.remove_resources as string[] | undefined) ?? [];
+
   return (
-    <div className="add-one">
-      <Field label={label}>{(control) => (
-        <select {...control} value={current} onChange={(event) => setValue(event.target.value)}>
-          {options.map((option) => <option key={option.value} value={option.value}>{option.label}</option>)}
-        </select>
-      )}</Field>
-      <button type="button" className="button-secondary" disabled={disabled || !current} onClick={() => onAdd(current)}>Add</button>
-    </div>
+    <form className="card" aria-labelledby="app-access" onSubmit={(event) => { event.preventDefault(); onSave(pending); }}>
+      <h2 id="app-access">What it may do and reach</h2>
+      <fieldset>
+        <legend>Grant types</legend>
+        {grantChoices.map((grant) => (
+          <label key={grant.value} className="checkbox"><input type="checkbox" checked={grants.includes(grant.value)} onChange={() => setGrants(toggle(grants, grant.value))} /> {grant.label}</label>
+        ))}
+      </fieldset>
+      <fieldset>
+        <legend>Resources it may reach</legend>
+        {resources.length === 0 ? <p className="muted">No resources yet (add them on the Resources page).</p> : resources.map((resource) => (
+          <label key={resource.identifier} className="checkbox"><input type="checkbox" checked={chosen.includes(resource.identifier)} onChange={() => setChosen(toggle(chosen, resource.identifier))} /> {resource.name} <code>{resource.identifier}</code></label>
+        ))}
+      </fieldset>
+      <fieldset>
+        <legend>Scopes</legend>
+        <label className="checkbox"><input type="checkbox" checked={anyScope} onChange={(event) => {
+          setAnyScope(event.target.checked);
+          // Limiting starts from everything its resources offer: the admin unchecks what it may not have.
+          if (!event.target.checked && scopes.length === 0) setScopes(reachable.flatMap((resource) => resource.scopes));
+        }} /> Any scope of its resources</label>
+        {anyScope ? null : reachable.map((resource) => (
+          <fieldset key={resource.identifier} className="scope-group">
+            <legend>{resource.name}</legend>
+            {resource.scopes.length === 0 ? <p className="muted">This resource has no scopes.</p> : resource.scopes.map((scope) => (
+              <label key={scope} className="checkbox"><input type="checkbox" checked={scopes.includes(scope)} onChange={() => setScopes(toggle(scopes, scope))} /> <code>{scope}</code></label>
+            ))}
+          </fieldset>
+        ))}
+      </fieldset>
+      {removing.length ? (
+        <p className="banner banner-warn">Removing {removing.length === 1 ? 'a resource' : 'resources'} revokes its live tokens there at once, and no token or refresh reaches {removing.length === 1 ? 'it' : 'them'} again.</p>
+      ) : null}
+      <div className="button-row">
+        <button type="submit" disabled={busy || Object.keys(pending).length === 0}>Save changes</button>
+      </div>
+    </form>
   );
 }
 
