@@ -139,6 +139,40 @@ describe.skipIf(unavailable !== null)('approvals and the audit log', () => {
     }
   });
 
+  it('the export links carry the filters: a filtered download holds every matching row and nothing else', async () => {
+    const filters = page().getByRole('form', { name: 'Filter the audit log' });
+    await filters.getByLabel('Decision').selectOption('allow');
+    await filters.getByLabel('Application').selectOption({ label: 'Night agent' });
+    await filters.getByRole('button', { name: 'Apply filters' }).click();
+    await expect.poll(() => page().getByRole('link', { name: 'Export JSONL' }).getAttribute('href')).toContain(`client_id=${agent.clientId}`);
+    const [download] = await Promise.all([page().waitForEvent('download'), page().getByRole('link', { name: 'Export JSONL' }).click()]);
+    const exported = readFileSync((await download.path())!, 'utf8').trimEnd().split('\n').map((line) => JSON.parse(line));
+    const matching = (await test.admin('GET', `/audit?client_id=${agent.clientId}&decision=allow&limit=10000`)).body as Array<{ seq: number }>;
+    expect(exported.map((row) => row.seq)).toEqual(matching.map((row) => row.seq).reverse());
+    expect(exported.every((row) => row.client_id === agent.clientId && row.decision === 'allow')).toBe(true);
+    await filters.getByRole('button', { name: 'Clear filters' }).click();
+    await expect.poll(() => page().getByRole('link', { name: 'Export CSV' }).getAttribute('href')).toBe('/api/audit/export?format=csv');
+  });
+
+  it('more than 200 rows: Show older pages back, each row once, until the first', async () => {
+    // Refusals the agent provokes (a grant it was not given): each is a row of the audit log.
+    for (let i = 0; i < 210; i++) await postForm(`${test.issuer}/oauth2/token`, { grant_type: 'client_credentials', resource: NOTES }, { basic: [agent.clientId, agent.clientSecret] });
+    const total = (await test.admin('GET', '/audit/verify')).body.rows as number;
+    expect(total).toBeGreaterThan(210);
+    expect(total).toBeLessThan(400);
+    await ui.go('/audit', 'Audit log');
+    const rows = page().locator('tbody tr');
+    await expect.poll(() => rows.count()).toBe(200);
+    await page().getByRole('button', { name: 'Show older' }).click();
+    await expect.poll(() => rows.count()).toBe(total);
+    await expect(page().getByRole('button', { name: 'Show older' }).count()).resolves.toBe(0);
+    const seqs = (await page().locator('tbody tr td:first-child').allTextContents()).map(Number);
+    expect(seqs).toEqual(Array.from({ length: total }, (_, index) => total - index));
+    await page().getByRole('table', { name: `Audit log, newest first (${total} rows)` }).waitFor();
+    // Those refusals were the harness's own doing: the page saw none of them as errors.
+    expect(ui.errors).toEqual([]);
+  });
+
   it('the remembered approval is listed, and revoking it ends the agent\'s refresh token', async () => {
     await ui.go('/consents', 'Consents & approvals');
     const row = page().getByRole('row').filter({ hasText: 'Night agent' });

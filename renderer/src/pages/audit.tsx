@@ -1,6 +1,6 @@
 // The audit log: everything issued and refused, newest first, live. Filters by application, user,
-// resource, decision and time; the delegation chain of each issuance drawn as a path; export; and a
-// check that the hash chain is unbroken.
+// resource, decision and time, paged back 200 rows at a time ("Show older"); the delegation chain of each
+// issuance drawn as a path; export of every row the filters match; and a check that the hash chain is unbroken.
 import { useCallback, useMemo, useState } from 'react';
 import type { ApplicationView, AuditRecordView, ResourceView } from '../../../shared/admin-api.js';
 import { delegationPath, type PathStep } from '../../../shared/delegation-path.js';
@@ -30,15 +30,30 @@ const PAGE_SIZE = 200;
 
 type Verification = { ok: true; rows: number } | { ok: false; rows: number; brokenAt: number; why: string };
 
-/** The admin API's query for these filters; times become epoch milliseconds. */
-function queryOf(filters: Filters): string {
-  const query = new URLSearchParams({ limit: String(PAGE_SIZE) });
+/** The admin API's filters (the list's and the export's alike); times become epoch milliseconds. */
+function filterQuery(filters: Filters): URLSearchParams {
+  const query = new URLSearchParams();
   for (const key of ['client_id', 'subject', 'resource', 'decision'] as const) if (filters[key]) query.set(key, filters[key]);
   for (const key of ['since', 'until'] as const) {
     const at = filters[key] ? new Date(filters[key]).getTime() : NaN;
     if (!Number.isNaN(at)) query.set(key, String(at));
   }
+  return query;
+}
+
+/** One page of the list: the newest rows the filters match, or those older than `before` (a row's seq). */
+function pageQuery(filters: Filters, before?: number): string {
+  const query = filterQuery(filters);
+  query.set('limit', String(PAGE_SIZE));
+  if (before !== undefined) query.set('before', String(before));
   return query.toString();
+}
+
+/** The export of every row the filters match (not only the pages shown). */
+function exportHref(filters: Filters, format: 'jsonl' | 'csv'): string {
+  const query = filterQuery(filters);
+  query.set('format', format);
+  return `/api/audit/export?${query}`;
 }
 
 /** Whether a row announced live belongs in the list the filters show. */
@@ -57,7 +72,14 @@ const DECISION_BADGE: Record<AuditRecordView['decision'], string> = { allow: 'ba
 export default function Page({ session }: PageProps) {
   const [filters, setFilters] = useState<Filters>(NO_FILTERS);
   const [draft, setDraft] = useState<Filters>(NO_FILTERS);
-  const rows = useRequest(() => api.get<AuditRecordView[]>(`/audit?${queryOf(filters)}`), [filters]);
+  const rows = useRequest(() => api.get<AuditRecordView[]>(`/audit?${pageQuery(filters)}`), [filters]);
+  // Older pages, fetched with the last shown row's seq as the cursor; new filters start over.
+  const [older, setOlder] = useState<{ filters: Filters; rows: AuditRecordView[]; more: boolean } | null>(null);
+  const [olderError, setOlderError] = useState<string | null>(null);
+  const [loadingOlder, setLoadingOlder] = useState(false);
+  const olderRows = older?.filters === filters ? older.rows : [];
+  const shown = rows.data ? [...rows.data, ...olderRows] : null;
+  const more = older?.filters === filters ? older.more : (rows.data?.length ?? 0) >= PAGE_SIZE;
   const applications = useRequest(() => api.get<ApplicationView[]>('/applications'));
   const resources = useRequest(() => api.get<ResourceView[]>('/resources'));
   const [verification, setVerification] = useState<Verification | null>(null);
@@ -68,9 +90,27 @@ export default function Page({ session }: PageProps) {
     if (!matches(row, filters)) return;
     const current = rows.data ?? [];
     if (current.some((entry) => entry.seq === row.seq)) return;
-    rows.set([row, ...current].slice(0, PAGE_SIZE));
+    rows.set([row, ...current]);
   }, [filters, rows]);
-  const live = useEventStream<AuditRecordView>('/api/audit/events', 'audit', onRow, () => void rows.reload());
+  const showOlder = async () => {
+    const last = shown?.[shown.length - 1];
+    if (!last) return;
+    setLoadingOlder(true);
+    setOlderError(null);
+    try {
+      const page = await api.get<AuditRecordView[]>(`/audit?${pageQuery(filters, last.seq)}`);
+      setOlder({ filters, rows: [...olderRows, ...page], more: page.length >= PAGE_SIZE });
+    } catch (caught) {
+      setOlderError(messageOf(caught));
+    } finally {
+      setLoadingOlder(false);
+    }
+  };
+  const live = useEventStream<AuditRecordView>('/api/audit/events', 'audit', onRow, () => {
+    // Reloading the newest page would leave a gap before older pages fetched earlier: start over.
+    setOlder(null);
+    void rows.reload();
+  });
 
   const names = useMemo(() => {
     const map = new Map<string, string>();
@@ -100,11 +140,11 @@ export default function Page({ session }: PageProps) {
     <>
       <PageHeader
         title="Audit log"
-        description="Everything issued and refused, in a tamper-evident log."
+        description="Everything issued and refused, in a tamper-evident log. Export takes every row the filters match."
         actions={
           <>
-            <a className="button button-secondary" href="/api/audit/export?format=jsonl" download="latchkey-audit.jsonl">Export JSONL</a>
-            <a className="button button-secondary" href="/api/audit/export?format=csv" download="latchkey-audit.csv">Export CSV</a>
+            <a className="button button-secondary" href={exportHref(filters, 'jsonl')} download="latchkey-audit.jsonl">Export JSONL</a>
+            <a className="button button-secondary" href={exportHref(filters, 'csv')} download="latchkey-audit.csv">Export CSV</a>
             <button type="button" className="button-secondary" disabled={verifying} onClick={() => void verify()}>Verify chain</button>
           </>
         }
@@ -164,15 +204,15 @@ export default function Page({ session }: PageProps) {
       </form>
 
       <ErrorBanner message={rows.error?.message} onRetry={() => void rows.reload()} />
-      {rows.data && rows.data.length === 0 ? (
+      {shown && shown.length === 0 ? (
         <EmptyState title={filtered ? 'No rows match these filters' : 'The audit log is empty'}>
           {filtered ? 'Widen the filters, or clear them.' : 'Every token issued or refused, and every change an admin makes, is recorded here as it happens.'}
         </EmptyState>
       ) : null}
-      {rows.data && rows.data.length > 0 ? (
+      {shown && shown.length > 0 ? (
         <DataTable
-          caption={`Audit log, newest first${rows.data.length === PAGE_SIZE ? ` (the latest ${PAGE_SIZE})` : ''}`}
-          rows={rows.data}
+          caption={`Audit log, newest first (${shown.length} ${shown.length === 1 ? 'row' : 'rows'}${more ? ', older ones below' : ''})`}
+          rows={shown}
           rowKey={(row) => String(row.seq)}
           columns={[
             { header: '#', secondary: true, cell: (row) => row.seq },
@@ -184,6 +224,12 @@ export default function Page({ session }: PageProps) {
             { header: 'Detail', secondary: true, cell: (row) => row.detail ? <DetailDisclosure detail={row.detail} /> : null },
           ]}
         />
+      ) : null}
+      <ErrorBanner message={olderError} onRetry={() => void showOlder()} />
+      {shown && shown.length > 0 && more ? (
+        <div className="button-row">
+          <button type="button" className="button-secondary" disabled={loadingOlder} onClick={() => void showOlder()}>Show older</button>
+        </div>
       ) : null}
     </>
   );
