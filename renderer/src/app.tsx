@@ -64,7 +64,8 @@ function Layout({ route, session, refreshSession }: { route: string; session: Se
       <header className="app-header">
         <span className="brand">Latchkey</span>
         <span className="signed-in">{session.user ? <>Signed in as <strong>{session.user.name}</strong></> : 'First run: no owner yet'}</span>
-        <button type="button" className="button-secondary" onClick={() => void signOut()}>Sign out</button>
+        {/* The desktop app has no cookie session (csrf_token null): nothing to sign out of. */}
+        {session.csrf_token !== null ? <button type="button" className="button-secondary" onClick={() => void signOut()}>Sign out</button> : null}
       </header>
       <nav className="app-nav" aria-label="Main">
         <ul>
