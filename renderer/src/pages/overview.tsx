@@ -18,28 +18,24 @@ import { messageOf, useRequest } from '../use-request.js';
 /** An agent counts as active when it was issued something this recently. */
 const ACTIVE_MS = 15 * 60_000;
 const RECENT = 10;
-const ISSUANCE_EVENTS = new Set(['token.issued', 'secret.released']);
+const ISSUANCE_EVENTS = new Set(['token.issued', 'secret.released', 'brokered.released']);
+const WHAT: Record<string, string> = { 'token.issued': 'token', 'secret.released': 'vaulted secret', 'brokered.released': 'upstream token' };
 
 /** A signing key still signing after this long is flagged for rotation (keys do not expire by themselves). */
 const KEY_ROTATION_DAYS = 180;
 const DAY_MS = 86_400_000;
 
-/** Signing keys worth the owner's attention: an active key long unrotated, or a purpose with no active key. */
+/**
+ * The access-token signing key, when it is worth the owner's attention: none active, or signing for longer
+ * than the rotation period. Only that key is flagged: it is the one Settings (`POST /api/keys/rotate`) rotates.
+ */
 function keyAttention(keys: SigningKeyView[], now: number): string[] {
-  const notes: string[] = [];
-  const purposes = new Set(keys.map((key) => key.purpose));
-  for (const purpose of purposes) {
-    const active = keys.filter((key) => key.purpose === purpose && key.retired_at === null);
-    const label = purpose.replace('_', ' ');
-    if (active.length === 0) {
-      notes.push(`No ${label} signing key is active: nothing is signed with it until the keys are rotated.`);
-      continue;
-    }
-    const newest = Math.max(...active.map((key) => key.created_at));
-    const days = Math.floor((now - newest) / DAY_MS);
-    if (days >= KEY_ROTATION_DAYS) notes.push(`The ${label} signing key was last rotated ${days} days ago.`);
-  }
-  return notes;
+  const mine = keys.filter((key) => key.purpose === 'access_token');
+  if (mine.length === 0) return [];
+  const active = mine.filter((key) => key.retired_at === null);
+  if (active.length === 0) return ['No access token signing key is active: no token is signed until the key is rotated.'];
+  const days = Math.floor((now - Math.max(...active.map((key) => key.created_at))) / DAY_MS);
+  return days >= KEY_ROTATION_DAYS ? [`The access token signing key was last rotated ${days} days ago.`] : [];
 }
 
 export default function Overview(_props: PageProps) {
@@ -63,6 +59,7 @@ export default function Overview(_props: PageProps) {
       setBusy(false);
     }
   };
+  // The switch is never disabled while busy (that would drop keyboard focus): a press meanwhile is ignored.
   const togglePause = () => act(async () => ((await setAgentsPaused(!paused))
     ? 'All agents are paused: every request for a credential is refused until you resume.'
     : 'Agents are running again.'));
@@ -128,7 +125,7 @@ export default function Overview(_props: PageProps) {
           <p>{paused
             ? <><strong>All agents are paused.</strong> Every request for a token or a secret is refused until you resume them.</>
             : 'If an agent misbehaves, pause them all: nothing is issued to any agent until you resume.'}</p>
-          <button type="button" role="switch" aria-checked={paused === true} className="switch" disabled={busy || paused === null} onClick={() => void togglePause()}>
+          <button type="button" role="switch" aria-checked={paused === true} className={paused ? 'switch' : 'switch button-secondary'} disabled={paused === null} aria-disabled={busy} onClick={() => { if (!busy) void togglePause(); }}>
             <span className="switch-track" aria-hidden="true" /> Pause all agents
           </button>
         </div>
@@ -178,7 +175,7 @@ export default function Overview(_props: PageProps) {
             { header: 'When', cell: (row) => <time dateTime={new Date(row.at).toISOString()}>{new Date(row.at).toLocaleTimeString()}</time> },
             { header: 'Application', cell: (row) => nameOf(row.client_id) },
             { header: 'Resource', cell: (row) => <code>{row.resource}</code> },
-            { header: 'What', cell: (row) => (row.event === 'secret.released' ? 'vaulted secret' : 'token') },
+            { header: 'What', cell: (row) => WHAT[row.event] ?? row.event },
             { header: 'Grant', cell: (row) => row.grant_type ?? '', secondary: true },
           ]} />
         ) : null}
@@ -188,11 +185,8 @@ export default function Overview(_props: PageProps) {
   );
 }
 
-/** The latest issuances, tokens and released secrets together, newest first. */
+/** The latest issuances (tokens, released secrets, upstream tokens) together, newest first. */
 async function loadIssuances(): Promise<AuditRecordView[]> {
-  const [tokens, secrets] = await Promise.all([
-    api.get<AuditRecordView[]>('/audit?event=token.issued&decision=allow&limit=200'),
-    api.get<AuditRecordView[]>('/audit?event=secret.released&decision=allow&limit=200'),
-  ]);
-  return [...tokens, ...secrets].sort((a, b) => b.seq - a.seq).slice(0, 200);
+  const lists = await Promise.all([...ISSUANCE_EVENTS].map((event) => api.get<AuditRecordView[]>(`/audit?event=${event}&decision=allow&limit=200`)));
+  return lists.flat().sort((a, b) => b.seq - a.seq).slice(0, 200);
 }
