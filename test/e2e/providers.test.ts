@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postForm, removeDataDir, startBroker, type TestBroker } from '../support/broker.js';
 import { Browser, TestClock, pkce, registerDelegatedApp, setupOwner, type DelegatedApp } from '../support/browser.js';
 import { signedInUi, uiTestsUnavailable, type UiBrowser } from '../support/ui.js';
-import { startUpstream, type Upstream } from '../support/upstream-provider.js';
+import { signInAtProviderTab, startUpstream, type Upstream } from '../support/upstream-provider.js';
 
 const unavailable = uiTestsUnavailable();
 if (unavailable) console.warn(`skipping the UI tests: ${unavailable}`);
@@ -57,15 +57,7 @@ describe.skipIf(unavailable !== null)('providers in the UI (brokered access, rea
   /** Clicks `button`, which opens the provider's login in a new tab, and signs in there as a person would. */
   async function signInAtProvider(click: () => Promise<void>): Promise<Page> {
     const [tab] = await Promise.all([ui.context.waitForEvent('page'), click()]);
-    await tab.waitForURL((url) => url.origin === upstream.issuer);
-    for (let step = 0; step < 5 && !tab.url().startsWith(`${test.issuer}/`); step++) {
-      const login = tab.locator('input[name="login"]');
-      if (await login.count()) {
-        await login.fill('ada');
-        await tab.locator('input[name="password"]').fill('any password');
-      }
-      await Promise.all([tab.waitForNavigation(), tab.locator('button[type="submit"]').first().click()]);
-    }
+    await signInAtProviderTab(tab, upstream, test.issuer);
     // Back at the broker's callback, which says so in a page of its own.
     await tab.getByText('Your Upstream account is connected to Latchkey.').waitFor();
     return tab;

@@ -1,8 +1,8 @@
 // First-run setup: the owner, the vault, a first resource (a vaulted secret, or an account at a provider
 // for brokered access) and a first application, then how an agent gets a token. Each step can be done
 // again later from its own page.
-import { useState, type FormEvent } from 'react';
-import type { CreatedApplicationView, ProviderView, ResourceView, StatusView, VaultStatus } from '../../../shared/admin-api.js';
+import { useCallback, useState, type FormEvent } from 'react';
+import type { AuditRecordView, CreatedApplicationView, ProviderView, ResourceView, StatusView, VaultStatus } from '../../../shared/admin-api.js';
 import { api } from '../api.js';
 import { SecretValue, CopyButton } from '../components/copy-button.js';
 import { ErrorBanner, Notice } from '../components/error-banner.js';
@@ -12,6 +12,7 @@ import { CreateProviderForm } from '../components/provider-form.js';
 import { connectNotice, connectProvider } from '../provider-connect.js';
 import type { PageProps } from '../pages.js';
 import { href } from '../router.js';
+import { useEventStream } from '../use-event-stream.js';
 import { messageOf, useRequest } from '../use-request.js';
 
 export default function Setup({ session, refreshSession }: PageProps) {
@@ -189,6 +190,11 @@ function ResourceStep({ disabled, existing, onCreated }: { disabled: boolean; ex
 /** The first resource as brokered access: a provider (added here, or one added before), the owner's account connected, a resource on it. */
 function ProviderResource({ onCreated }: { onCreated: (resource: ResourceView) => void }) {
   const providers = useRequest(() => api.get<ProviderView[]>('/providers'));
+  // The login finishes in the provider's tab: the audit feed says when the account is connected.
+  const onAudit = useCallback((row: AuditRecordView) => {
+    if (row.event.startsWith('provider.')) void providers.reload();
+  }, [providers]);
+  useEventStream<AuditRecordView>('/api/audit/events', 'audit', onAudit);
   const [chosen, setChosen] = useState<string>('');
   const [name, setName] = useState('');
   const [identifier, setIdentifier] = useState('');
@@ -219,6 +225,7 @@ function ProviderResource({ onCreated }: { onCreated: (resource: ResourceView) =
       }));
       setName('');
       setIdentifier('');
+      setUpstreamScopes('');
     } catch (caught) {
       setError(messageOf(caught));
     } finally {
@@ -239,7 +246,7 @@ function ProviderResource({ onCreated }: { onCreated: (resource: ResourceView) =
   return (
     <div className="subsection">
       <ErrorBanner message={error} />
-      {notice ? <Notice>{notice}</Notice> : null}
+      {notice && provider.status !== 'connected' ? <Notice>{notice}</Notice> : null}
       <p>
         Provider <strong>{provider.name}</strong>: {provider.status === 'connected' ? <span className="badge badge-ok">Connected</span> : provider.status === 'needs_attention' ? <span className="badge badge-warn">Needs attention</span> : <span className="badge">Not connected</span>}{' '}
         {provider.status !== 'connected' ? <button type="button" onClick={() => void connect(provider)}>Connect {provider.name}</button> : null}{' '}
