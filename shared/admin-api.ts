@@ -279,13 +279,21 @@ export const consentQuery = z.object({
   include_revoked: z.enum(['true', 'false']).optional(),
 }).strict();
 
-/** `GET /api/session`: the UI's admin session (issue 6 item 2); 401 when there is none. */
+/**
+ * `GET /api/session`: the UI's admin session (issue 6 item 2); 401 when there is none. In the desktop app
+ * the shell calls the admin API with the admin token instead of a cookie: then there is no session to
+ * describe, only the owner, and `csrf_token` and `started_at` are null (nothing to sign out of).
+ */
 export interface SessionView {
   /** The signed-in owner; null in a first-run session, opened before there is an owner (setup makes one). */
   user: { id: string; name: string; email: string } | null;
-  /** Sent back as the `x-latchkey-csrf` header on every state-changing request of this session. */
-  csrf_token: string;
-  started_at: string;
+  /**
+   * Sent back as the `x-latchkey-csrf` header on every state-changing request of this session; null for a
+   * Bearer caller (the desktop app), whose requests need none: no web page can attach that header.
+   */
+  csrf_token: string | null;
+  /** When the cookie session began; null without one. */
+  started_at: string | null;
 }
 
 /** The header a browser session's state-changing admin requests carry the CSRF token in. */

@@ -10,6 +10,7 @@ import { emptyRequest, IPC, openExternalRequest, promptAnswer } from '../../shar
 import { openBroker, stopBroker, type RunningBroker } from '../cli/serve.js';
 import { stderrLogger } from '../core/logger.js';
 import { AppProtocol } from './app-protocol.js';
+import { providerLoginOrigins } from './external-links.js';
 // First of the shell's own imports: its side effects are what must happen before the ready event.
 import { startup } from './before-ready.js';
 import { IpcRouter } from './ipc-router.js';
@@ -42,7 +43,8 @@ async function main(): Promise<void> {
   const log = stderrLogger;
   const devTools = !app.isPackaged;
   let running: RunningBroker | null = null;
-  const webSecurity = new WebSecurity(() => running?.issuer ?? null, log);
+  // Connect (brokered access) opens a registered provider's login page in the OS browser.
+  const webSecurity = new WebSecurity(() => running?.issuer ?? null, log, () => (running ? providerLoginOrigins(running.broker.providers.list()) : []));
   webSecurity.hardenSession(session.defaultSession);
   app.on('web-contents-created', (_event, contents) => webSecurity.hardenContents(contents));
 

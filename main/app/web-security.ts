@@ -10,7 +10,12 @@ import { externalLinkAllowed } from './external-links.js';
  * allowlisted (external-links.ts) and is dropped otherwise.
  */
 export class WebSecurity {
-  constructor(private readonly issuer: () => string | null, private readonly log: Logger) {}
+  constructor(
+    private readonly issuer: () => string | null,
+    private readonly log: Logger,
+    /** Origins of the registered providers' login pages (external-links.ts `providerLoginOrigins`). */
+    private readonly providerOrigins: () => readonly string[] = () => [],
+  ) {}
 
   hardenSession(session: Session): void {
     session.setPermissionRequestHandler((_contents, permission, callback) => {
@@ -46,7 +51,7 @@ export class WebSecurity {
 
   /** Opens an allowlisted link in the OS browser; true when it did. */
   openOutside(url: string): boolean {
-    if (!externalLinkAllowed(url, this.issuer())) {
+    if (!externalLinkAllowed(url, this.issuer(), this.providerOrigins())) {
       this.log.warn(`a page tried to open ${redact(url)}: not on the allowlist`);
       return false;
     }

@@ -1,7 +1,9 @@
 // The one admin-API client of the UI. Relative URLs (`/api/...`): the same bundle runs in a browser
 // against the headless broker and in Electron, whose shell forwards `/api/*` to the broker. The session
 // cookie goes along by itself (HttpOnly: this code never sees it); every request that changes anything
-// carries the session's CSRF token, learnt from `GET /api/session`.
+// carries the session's CSRF token, learnt from `GET /api/session`. In the desktop app there is no cookie
+// session: the shell adds the admin token, the session's token is null, and no CSRF header is sent (a
+// Bearer request cannot come from a web page, so it needs none).
 import { CSRF_HEADER, type SessionView } from '../../shared/admin-api.js';
 
 /** An admin-API refusal: the HTTP status and the OAuth-style error the broker sent. */
@@ -18,7 +20,9 @@ export class ApiError extends Error {
 
 type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
 
+/** The session's CSRF token; null when it is not known yet, or the UI runs without a cookie session. */
 let csrfToken: string | null = null;
+let sessionKnown = false;
 const signedOutListeners = new Set<() => void>();
 
 /** Called when any request finds the session gone. */
@@ -30,8 +34,8 @@ export function onSignedOut(listener: () => void): () => void {
 async function request<T>(method: Method, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (method !== 'GET') {
-    if (csrfToken === null) await loadSession();
-    headers[CSRF_HEADER] = csrfToken ?? '';
+    if (!sessionKnown) await loadSession();
+    if (csrfToken !== null) headers[CSRF_HEADER] = csrfToken;
   }
   if (body !== undefined) headers['content-type'] = 'application/json';
   let response: Response;
@@ -48,6 +52,7 @@ async function request<T>(method: Method, path: string, body?: unknown): Promise
     const failure = new ApiError(response.status, error.error ?? 'error', error.error_description ?? `The request failed (${response.status}).`);
     if (failure.signedOut) {
       csrfToken = null;
+      sessionKnown = false;
       for (const listener of signedOutListeners) listener();
     }
     throw failure;
@@ -59,6 +64,7 @@ async function request<T>(method: Method, path: string, body?: unknown): Promise
 export async function loadSession(): Promise<SessionView> {
   const session = await request<SessionView>('GET', '/session');
   csrfToken = session.csrf_token;
+  sessionKnown = true;
   return session;
 }
 

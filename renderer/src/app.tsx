@@ -1,6 +1,7 @@
 // The layout: a skip link, the banner with who is signed in, the navigation, and the page.
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { SessionView } from '../../shared/admin-api.js';
+import { useAgentPause } from './agent-pause.js';
 import { api, ApiError, loadSession, onSignedOut } from './api.js';
 import { ErrorBanner } from './components/error-banner.js';
 import { PAGES, pageFor } from './pages.js';
@@ -40,6 +41,7 @@ function Layout({ route, session, refreshSession }: { route: string; session: Se
   const match = pageFor(session.user === null ? '/setup' : route);
   const Page = match?.page.component;
   const mainRef = useRef<HTMLElement>(null);
+  const paused = useAgentPause(route);
 
   // A new page: its title goes to the document and, after a navigation (not on load, where the skip link
   // comes first), focus goes to its heading, so screen readers hear where they are.
@@ -63,8 +65,10 @@ function Layout({ route, session, refreshSession }: { route: string; session: Se
       <a className="skip-link" href="#main" onClick={(event) => { event.preventDefault(); mainRef.current?.querySelector<HTMLElement>('h1')?.focus(); }}>Skip to content</a>
       <header className="app-header">
         <span className="brand">Latchkey</span>
+        {paused ? <a className="badge badge-danger header-paused" href={href('/')}>All agents paused</a> : null}
         <span className="signed-in">{session.user ? <>Signed in as <strong>{session.user.name}</strong></> : 'First run: no owner yet'}</span>
-        <button type="button" className="button-secondary" onClick={() => void signOut()}>Sign out</button>
+        {/* The desktop app has no cookie session (csrf_token null): nothing to sign out of. */}
+        {session.csrf_token !== null ? <button type="button" className="button-secondary" onClick={() => void signOut()}>Sign out</button> : null}
       </header>
       <nav className="app-nav" aria-label="Main">
         <ul>

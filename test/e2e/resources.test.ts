@@ -122,7 +122,7 @@ describe.skipIf(unavailable !== null)('resources & providers page', () => {
     expect(await releasedSecret()).toBe(secondSecret);
     const everything = [await page().content(), responses.join('\n')].join('\n');
     for (const secret of [firstSecret, secondSecret]) expect(everything).not.toContain(secret);
-    // Chromium logs the two refusals this test asked for (providers absent: 404; the bad identifier: 400).
+    // Chromium logs the one refusal this test asked for (the bad identifier: 400).
     expect(ui.errors.filter((error) => error !== '400 POST /api/resources')).toEqual([]);
   });
 

@@ -79,10 +79,14 @@ describe('admin sessions', () => {
     expect(created.status).toBe(201);
   });
 
-  it('the CLI\'s bearer token works as before, with no CSRF token and no session', async () => {
+  it('the admin token (CLI, desktop app) works with no CSRF token; its session view is the owner, with no CSRF token and nothing to sign out of', async () => {
     expect((await test.admin('POST', '/applications', newApp())).status).toBe(201);
-    // The bearer token has no session to describe.
-    expect((await test.admin('GET', '/session')).status).toBe(401);
+    const view = await test.admin('GET', '/session');
+    expect(view.status).toBe(200);
+    expect(view.body).toEqual({ user: { id: ownerId, name: expect.any(String), email: expect.any(String) }, csrf_token: null, started_at: null });
+    // Signing out would end nothing: refused (not a pretend success), and nothing changes.
+    await expectRefused(test, () => call('POST', '/session/logout', { authorization: `Bearer ${test.broker.adminToken}` }, {}), { status: 400, error: 'invalid_request', audited: false });
+    expect((await test.admin('GET', '/applications')).status).toBe(200);
   });
 
   it('no session: the admin API answers 401 to reads and changes, and changes nothing', async () => {

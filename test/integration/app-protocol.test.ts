@@ -65,6 +65,25 @@ describe('latchkey:// (the desktop shell\'s protocol handler)', () => {
     expect(huge.status).toBe(413);
   });
 
+  it('the desktop UI has a session without a cookie: GET /api/session answers (no owner yet, then the owner) with no CSRF token, and changes need none', async () => {
+    const json = { 'content-type': 'application/json' };
+    const before = await handler(new Request('latchkey://ui/api/session'));
+    expect(before.status).toBe(200);
+    expect(await before.json()).toEqual({ user: null, csrf_token: null, started_at: null });
+    // First-run setup from the desktop UI: a state change with no CSRF header, as the UI's client sends it then.
+    const setup = await handler(new Request('latchkey://ui/api/setup', { method: 'POST', headers: json, body: JSON.stringify({ name: 'Ada Lovelace', email: 'ada@example.com' }) }));
+    expect(setup.status, await setup.clone().text()).toBe(201);
+    const after = await handler(new Request('latchkey://ui/api/session'));
+    expect(await after.json()).toEqual({ user: { id: ((await setup.json()) as { id: string }).id, name: 'Ada Lovelace', email: 'ada@example.com' }, csrf_token: null, started_at: null });
+    const created = await handler(new Request('latchkey://ui/api/applications', { method: 'POST', headers: json, body: JSON.stringify({ name: 'Desktop-made agent', grant_types: ['client_credentials'] }) }));
+    expect(created.status).toBe(201);
+    // Nothing to sign out of: refused, not pretended; the desktop UI goes on working.
+    const logout = await handler(new Request('latchkey://ui/api/session/logout', { method: 'POST', headers: json, body: '{}' }));
+    expect(logout.status).toBe(400);
+    expect(await logout.json()).toMatchObject({ error: 'invalid_request' });
+    expect((await handler(new Request('latchkey://ui/api/session'))).status).toBe(200);
+  });
+
   it('serves the UI\'s files and routes with the UI\'s CSP, and the consent page with its own', async () => {
     const index = await handler(new Request('latchkey://ui/approvals'));
     expect(index.status).toBe(200);

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair } from 'jose';
+import type { Page } from 'playwright-core';
 
 /** What the tests use of oidc-provider, which ships no TypeScript types. */
 interface OidcProvider {
@@ -148,4 +149,20 @@ export async function startUpstream(options: { redirectUri: string; accessTokenT
     handle(request, response);
   });
   return upstream;
+}
+
+/**
+ * Signs in at the provider in a browser tab (the UI opened it with the provider's authorization URL) as a
+ * person would: its login form, then its consent form, until it sends the tab back to the broker's callback.
+ */
+export async function signInAtProviderTab(tab: Page, upstream: Upstream, brokerIssuer: string, account = 'ada'): Promise<void> {
+  await tab.waitForURL((url) => url.origin === upstream.issuer);
+  for (let step = 0; step < 5 && !tab.url().startsWith(`${brokerIssuer}/`); step++) {
+    const login = tab.locator('input[name="login"]');
+    if (await login.count()) {
+      await login.fill(account);
+      await tab.locator('input[name="password"]').fill('any password');
+    }
+    await Promise.all([tab.waitForNavigation(), tab.locator('button[type="submit"]').first().click()]);
+  }
 }

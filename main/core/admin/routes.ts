@@ -101,9 +101,16 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
         return result;
       });
 
-    // The UI's session (issue 6 item 2): who is signed in, and the CSRF token its changes must carry.
+    // The UI's session (issue 6 item 2): who is signed in, and the CSRF token its changes must carry. The
+    // desktop app's UI has no cookie: its shell forwards /api/* with the admin token (app-protocol.ts), so a
+    // Bearer caller is answered with the owner and no CSRF token (a Bearer request cannot come from a web
+    // page: browsers never attach that header on their own).
     api.get('/session', async (request, reply) => {
       const caller = request.adminCaller;
+      if (caller?.kind === 'token') {
+        const view: SessionView = { user: ownerView(deps.users), csrf_token: null, started_at: null };
+        return sendJson(reply, view);
+      }
       if (caller?.kind !== 'session') throw new Unauthorized();
       // A first-run session has no user until it makes the owner (POST /api/setup).
       const user = caller.session.userId === null ? null : deps.users.get(caller.session.userId);
@@ -113,6 +120,9 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
     });
     api.post('/session/logout', async (request, reply) => {
       const caller = request.adminCaller;
+      // The admin token is not a session: "signing out" could end nothing, and answering signed_out would
+      // tell the desktop app (or a script) something untrue, so it is refused rather than ignored.
+      if (caller?.kind === 'token') throw new InvalidRequest('there is no session to sign out of: the admin token is not a session');
       if (caller?.kind !== 'session') throw new Unauthorized();
       deps.transaction(() => {
         if (deps.sessions.end(caller.session.idHash)) deps.audit.append({ event: 'ui.session_ended', decision: 'info', subject: caller.session.userId, reason: 'signed out' });

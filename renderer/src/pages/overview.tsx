@@ -1,43 +1,85 @@
-// Overview: what is happening now. Agents active in the last minutes and the recent issuances (from the
-// audit log, live), approvals waiting for you (live), and anything that needs attention.
+// Overview: what is happening now. The "pause all agents" brake, agents active in the last minutes and the
+// recent issuances (from the audit log, live), approvals waiting for you (live), and anything that needs
+// attention: a locked vault, a provider account to reconnect, a signing key due for rotation.
 import { useCallback, useMemo, useState } from 'react';
-import type { ApplicationView, ApprovalView, AuditRecordView, StatusView } from '../../../shared/admin-api.js';
-import { api, ApiError } from '../api.js';
+import type { ApplicationView, ApprovalView, AuditRecordView, ProviderView, SigningKeyView, StatusView } from '../../../shared/admin-api.js';
+import { refreshAgentPause, setAgentsPaused, useAgentPause } from '../agent-pause.js';
+import { api } from '../api.js';
 import { DataTable } from '../components/data-table.js';
 import { EmptyState } from '../components/empty-state.js';
-import { ErrorBanner } from '../components/error-banner.js';
+import { ErrorBanner, Notice } from '../components/error-banner.js';
 import { PageHeader } from '../components/page-header.js';
 import type { PageProps } from '../pages.js';
+import { connectNotice, connectProvider } from '../provider-connect.js';
 import { href } from '../router.js';
 import { useEventStream } from '../use-event-stream.js';
-import { useRequest } from '../use-request.js';
+import { messageOf, useRequest } from '../use-request.js';
 
 /** An agent counts as active when it was issued something this recently. */
 const ACTIVE_MS = 15 * 60_000;
 const RECENT = 10;
-const ISSUANCE_EVENTS = new Set(['token.issued', 'secret.released']);
+const ISSUANCE_EVENTS = new Set(['token.issued', 'secret.released', 'brokered.released']);
+const WHAT: Record<string, string> = { 'token.issued': 'token', 'secret.released': 'vaulted secret', 'brokered.released': 'upstream token' };
 
-/** Providers arrive with brokered access; until then (404) there are none to reconnect. */
-interface ProviderSummary { id: string; name: string; status: string; attention: string | null }
+/** A signing key still signing after this long is flagged for rotation (keys do not expire by themselves). */
+const KEY_ROTATION_DAYS = 180;
+const DAY_MS = 86_400_000;
+
+/**
+ * The access-token signing key, when it is worth the owner's attention: none active, or signing for longer
+ * than the rotation period. Only that key is flagged: it is the one Settings (`POST /api/keys/rotate`) rotates.
+ */
+function keyAttention(keys: SigningKeyView[], now: number): string[] {
+  const mine = keys.filter((key) => key.purpose === 'access_token');
+  if (mine.length === 0) return [];
+  const active = mine.filter((key) => key.retired_at === null);
+  if (active.length === 0) return ['No access token signing key is active: no token is signed until the key is rotated.'];
+  const days = Math.floor((now - Math.max(...active.map((key) => key.created_at))) / DAY_MS);
+  return days >= KEY_ROTATION_DAYS ? [`The access token signing key was last rotated ${days} days ago.`] : [];
+}
 
 export default function Overview(_props: PageProps) {
   const status = useRequest(() => api.get<StatusView>('/status'));
   const applications = useRequest(() => api.get<ApplicationView[]>('/applications'));
-  const providers = useRequest(() => api.get<ProviderSummary[]>('/providers').catch((caught: unknown) => {
-    if (caught instanceof ApiError && caught.status === 404) return [];
-    throw caught;
-  }));
+  const providers = useRequest(() => api.get<ProviderView[]>('/providers'));
+  const keys = useRequest(() => api.get<SigningKeyView[]>('/keys'));
+  const paused = useAgentPause();
+  const [actionError, setActionError] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const act = async (work: () => Promise<string | null>) => {
+    setBusy(true);
+    setActionError(null);
+    setNotice(null);
+    try {
+      setNotice(await work());
+    } catch (caught) {
+      setActionError(messageOf(caught));
+    } finally {
+      setBusy(false);
+    }
+  };
+  // The switch is never disabled while busy (that would drop keyboard focus): a press meanwhile is ignored.
+  const togglePause = () => act(async () => ((await setAgentsPaused(!paused))
+    ? 'All agents are paused: every request for a credential is refused until you resume.'
+    : 'Agents are running again.'));
+  const reconnect = (provider: ProviderView) => act(async () => {
+    await connectProvider(provider);
+    return connectNotice(provider);
+  });
   const issuances = useRequest(loadIssuances);
   const approvals = useRequest(() => api.get<ApprovalView[]>('/approvals'));
   const [now, setNow] = useState(() => Date.now());
 
   const onAudit = useCallback((row: AuditRecordView) => {
     if (row.event === 'vault.locked' || row.event.startsWith('vault.')) void status.reload();
+    if (row.event.startsWith('provider.')) void providers.reload();
+    if (row.event === 'agents.paused' || row.event === 'agents.resumed') refreshAgentPause().catch(() => undefined);
     if (row.event.startsWith('approval.')) void approvals.reload();
     if (!ISSUANCE_EVENTS.has(row.event) || row.decision !== 'allow') return;
     issuances.set((current) => [row, ...(current ?? [])].slice(0, 200));
     setNow(Date.now());
-  }, [issuances, status, approvals]);
+  }, [issuances, status, approvals, providers]);
   const auditStream = useEventStream<AuditRecordView>('/api/audit/events', 'audit', onAudit, () => { void issuances.reload(); setNow(Date.now()); });
   const onApproval = useCallback((approval: ApprovalView) => {
     approvals.set((current) => [approval, ...(current ?? []).filter((known) => known.id !== approval.id)]);
@@ -58,25 +100,49 @@ export default function Overview(_props: PageProps) {
     return [...seen.values()].sort((a, b) => b.last - a.last);
   }, [issuances.data, now]);
 
-  const attention: Array<{ key: string; text: string; link: string; label: string }> = [];
+  type Attention = { key: string; text: string; link: string; label: string } | { key: string; text: string; provider: ProviderView };
+  const attention: Attention[] = [];
   if (status.data && status.data.vault.state !== 'unlocked') {
     attention.push({ key: 'vault', text: `The vault is ${status.data.vault.state}: nothing that needs it is issued. ${status.data.vault.message ?? ''}`, link: '/settings', label: 'Vault settings' });
   }
   if (status.data && !status.data.owner) attention.push({ key: 'owner', text: 'There is no owner yet.', link: '/setup', label: 'First-run setup' });
   for (const provider of providers.data ?? []) {
-    if (provider.status === 'needs_attention') attention.push({ key: provider.id, text: `${provider.name} needs to be reconnected${provider.attention ? `: ${provider.attention}` : ''}.`, link: '/resources', label: 'Reconnect' });
+    // `attention` is the broker's own words (e.g. "the upstream refresh token was revoked"), shown as text.
+    if (provider.status === 'needs_attention') attention.push({ key: provider.id, text: `Your ${provider.name} account needs to be reconnected${provider.attention ? `: ${provider.attention}` : ''}.`, provider });
   }
+  keyAttention(keys.data ?? [], now).forEach((text, index) => attention.push({ key: `key-${index}`, text: `${text} Rotate it so a leaked key stops being useful.`, link: '/settings', label: 'Signing keys' }));
 
-  const error = status.error ?? applications.error ?? issuances.error ?? approvals.error ?? providers.error;
+  const error = status.error ?? applications.error ?? issuances.error ?? approvals.error ?? providers.error ?? keys.error;
   return (
     <>
       <PageHeader title="Overview" description={<>What your agents are doing. {auditStream === 'open' ? <span className="badge badge-ok">live</span> : <span className="badge">reconnecting…</span>}</>} />
-      <ErrorBanner message={error?.message} />
+      <ErrorBanner message={error?.message ?? actionError} />
+      {notice ? <Notice>{notice}</Notice> : null}
+
+      <section aria-labelledby="brakes-heading" className={paused ? 'card card-paused' : 'card'}>
+        <h2 id="brakes-heading">Brakes</h2>
+        <div className="brakes">
+          <p>{paused
+            ? <><strong>All agents are paused.</strong> Every request for a token or a secret is refused until you resume them.</>
+            : 'If an agent misbehaves, pause them all: nothing is issued to any agent until you resume.'}</p>
+          <button type="button" role="switch" aria-checked={paused === true} className={paused ? 'switch' : 'switch button-secondary'} disabled={paused === null} aria-disabled={busy} onClick={() => { if (!busy) void togglePause(); }}>
+            <span className="switch-track" aria-hidden="true" /> Pause all agents
+          </button>
+        </div>
+        <p className="muted">To lock the vault as well, see <a href={href('/settings')}>Settings</a>.</p>
+      </section>
 
       <section aria-labelledby="attention-heading" className="card">
         <h2 id="attention-heading">Needs attention</h2>
         {attention.length === 0 ? <p>Nothing needs your attention.</p> : (
-          <ul>{attention.map((item) => <li key={item.key}>{item.text} <a href={href(item.link)}>{item.label}</a></li>)}</ul>
+          <ul className="attention-list">{attention.map((item) => (
+            <li key={item.key}>
+              {item.text}{' '}
+              {'provider' in item
+                ? <button type="button" className="button-secondary" disabled={busy} onClick={() => void reconnect(item.provider)} aria-label={`Reconnect ${item.provider.name}`}>Reconnect</button>
+                : <a href={href(item.link)}>{item.label}</a>}
+            </li>
+          ))}</ul>
         )}
       </section>
 
@@ -109,7 +175,7 @@ export default function Overview(_props: PageProps) {
             { header: 'When', cell: (row) => <time dateTime={new Date(row.at).toISOString()}>{new Date(row.at).toLocaleTimeString()}</time> },
             { header: 'Application', cell: (row) => nameOf(row.client_id) },
             { header: 'Resource', cell: (row) => <code>{row.resource}</code> },
-            { header: 'What', cell: (row) => (row.event === 'secret.released' ? 'vaulted secret' : 'token') },
+            { header: 'What', cell: (row) => WHAT[row.event] ?? row.event },
             { header: 'Grant', cell: (row) => row.grant_type ?? '', secondary: true },
           ]} />
         ) : null}
@@ -119,11 +185,8 @@ export default function Overview(_props: PageProps) {
   );
 }
 
-/** The latest issuances, tokens and released secrets together, newest first. */
+/** The latest issuances (tokens, released secrets, upstream tokens) together, newest first. */
 async function loadIssuances(): Promise<AuditRecordView[]> {
-  const [tokens, secrets] = await Promise.all([
-    api.get<AuditRecordView[]>('/audit?event=token.issued&decision=allow&limit=200'),
-    api.get<AuditRecordView[]>('/audit?event=secret.released&decision=allow&limit=200'),
-  ]);
-  return [...tokens, ...secrets].sort((a, b) => b.seq - a.seq).slice(0, 200);
+  const lists = await Promise.all([...ISSUANCE_EVENTS].map((event) => api.get<AuditRecordView[]>(`/audit?event=${event}&decision=allow&limit=200`)));
+  return lists.flat().sort((a, b) => b.seq - a.seq).slice(0, 200);
 }

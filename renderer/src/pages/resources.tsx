@@ -1,19 +1,21 @@
 // Resources & providers: what agents reach (each with its credential type) and the upstream providers
 // Latchkey connects the owner's accounts to. A vaulted secret is only ever sent, never shown back: the
 // view says whether one is set and when.
-import { useState, type FormEvent } from 'react';
-import type { ApplicationView, CreateResourceRequest, ResourceView } from '../../../shared/admin-api.js';
+import { useCallback, useState, type FormEvent } from 'react';
+import type { ApplicationView, AuditRecordView, CreateResourceRequest, ProviderView, ResourceView } from '../../../shared/admin-api.js';
 import { CREDENTIAL_TYPES, type CredentialType } from '../../../shared/domain.js';
-import { api, ApiError, segment } from '../api.js';
+import { api, segment } from '../api.js';
 import { ConfirmDialog, Dialog } from '../components/confirm-dialog.js';
 import { DataTable } from '../components/data-table.js';
 import { EmptyState } from '../components/empty-state.js';
 import { ErrorBanner, Notice } from '../components/error-banner.js';
 import { Field } from '../components/field.js';
 import { PageHeader } from '../components/page-header.js';
+import { CreateProviderForm } from '../components/provider-form.js';
 import type { PageProps } from '../pages.js';
-import type { CreateProviderRequest, ProviderView, ResourceWithProvider } from '../providers-api.js';
+import { connectNotice, connectProvider } from '../provider-connect.js';
 import { formatTime } from '../time.js';
+import { useEventStream } from '../use-event-stream.js';
 import { messageOf, useRequest } from '../use-request.js';
 
 const CREDENTIAL_LABELS: Record<CredentialType, string> = {
@@ -28,26 +30,22 @@ const CREDENTIAL_HINTS: Record<CredentialType, string> = {
   brokered: 'An access token of an upstream provider, obtained with your connected account.',
 };
 
-/** The providers list, or why there is none: the routes may be absent from this build (404). */
-type Providers = { available: true; list: ProviderView[] } | { available: false };
-
 const words = (text: string): string[] => text.split(/[\s,]+/).filter(Boolean);
 
 export default function Page(_props: PageProps) {
-  const resources = useRequest(() => api.get<ResourceWithProvider[]>('/resources'));
+  const resources = useRequest(() => api.get<ResourceView[]>('/resources'));
   const applications = useRequest(() => api.get<ApplicationView[]>('/applications'));
-  const providers = useRequest<Providers>(async () => {
-    try {
-      return { available: true, list: await api.get<ProviderView[]>('/providers') };
-    } catch (caught) {
-      if (caught instanceof ApiError && caught.status === 404) return { available: false };
-      throw caught;
-    }
-  });
+  const providers = useRequest(() => api.get<ProviderView[]>('/providers'));
+  // A login finished in the provider's tab, a revocation found upstream: the account's status changes
+  // without this page doing anything, and the audit log says so.
+  const onAudit = useCallback((row: AuditRecordView) => {
+    if (row.event.startsWith('provider.')) void providers.reload();
+  }, [providers]);
+  useEventStream<AuditRecordView>('/api/audit/events', 'audit', onAudit, () => void providers.reload());
   const [creating, setCreating] = useState(false);
   const [replacing, setReplacing] = useState<ResourceView | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
-  const providerList = providers.data?.available ? providers.data.list : [];
+  const providerList = providers.data ?? [];
 
   return (
     <>
@@ -96,7 +94,7 @@ export default function Page(_props: PageProps) {
 
       <CreateResourceDialog
         open={creating}
-        providers={providers.data}
+        providers={providerList}
         applications={applications.data ?? []}
         onClose={() => setCreating(false)}
         onCreated={(resource) => {
@@ -120,7 +118,7 @@ export default function Page(_props: PageProps) {
   );
 }
 
-function CredentialCell({ resource, providers }: { resource: ResourceWithProvider; providers: ProviderView[] }) {
+function CredentialCell({ resource, providers }: { resource: ResourceView; providers: ProviderView[] }) {
   const type = resource.credential_type as CredentialType;
   const label = CREDENTIAL_LABELS[type] ?? resource.credential_type;
   return (
@@ -139,7 +137,7 @@ function CredentialCell({ resource, providers }: { resource: ResourceWithProvide
 }
 
 function CreateResourceDialog({ open, providers, applications, onClose, onCreated }: {
-  open: boolean; providers: Providers | undefined; applications: ApplicationView[]; onClose: () => void; onCreated: (resource: ResourceView) => void;
+  open: boolean; providers: ProviderView[]; applications: ApplicationView[]; onClose: () => void; onCreated: (resource: ResourceView) => void;
 }) {
   return (
     <Dialog open={open} title="Add a resource" onClose={onClose}>
@@ -149,7 +147,7 @@ function CreateResourceDialog({ open, providers, applications, onClose, onCreate
 }
 
 function CreateResourceForm({ providers, applications, onCancel, onCreated }: {
-  providers: Providers | undefined; applications: ApplicationView[]; onCancel: () => void; onCreated: (resource: ResourceView) => void;
+  providers: ProviderView[]; applications: ApplicationView[]; onCancel: () => void; onCreated: (resource: ResourceView) => void;
 }) {
   const [name, setName] = useState('');
   const [identifier, setIdentifier] = useState('');
@@ -162,13 +160,13 @@ function CreateResourceForm({ providers, applications, onCancel, onCreated }: {
   const [servedBy, setServedBy] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const brokeredAvailable = providers?.available === true && providers.list.length > 0;
+  const brokeredAvailable = providers.length > 0;
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     setBusy(true);
     setError(null);
-    const request: CreateResourceRequest & { provider_id?: string; upstream_scopes?: string[] } = {
+    const request: CreateResourceRequest = {
       name, identifier, scopes: words(scopes), credential_type: type,
       ...(type !== 'vaulted' ? { token_lifetime: Number(lifetime) } : {}),
       ...(servedBy ? { served_by: servedBy } : {}),
@@ -201,7 +199,7 @@ function CreateResourceForm({ providers, applications, onCancel, onCreated }: {
           return (
             <label key={value} className="checkbox">
               <input type="radio" name="credential_type" value={value} checked={type === value} disabled={disabled} onChange={() => setType(value)} />
-              <span>{CREDENTIAL_LABELS[value]} <span className="muted">— {CREDENTIAL_HINTS[value]}</span>{disabled ? <span className="muted"> (add and connect a provider first)</span> : null}</span>
+              <span>{CREDENTIAL_LABELS[value]} <span className="muted">— {CREDENTIAL_HINTS[value]}</span>{disabled ? <span className="muted"> (add a provider first)</span> : null}</span>
             </label>
           );
         })}
@@ -229,13 +227,13 @@ function CreateResourceForm({ providers, applications, onCancel, onCreated }: {
           {(control) => <input {...control} type="password" value={secret} onChange={(event) => setSecret(event.target.value)} required autoComplete="new-password" spellCheck={false} />}
         </Field>
       ) : null}
-      {type === 'brokered' && providers?.available ? (
+      {type === 'brokered' ? (
         <>
           <Field label="Provider">
             {(control) => (
               <select {...control} value={providerId} onChange={(event) => setProviderId(event.target.value)} required>
                 <option value="">Choose a provider…</option>
-                {providers.list.map((provider) => <option key={provider.id} value={provider.id}>{provider.name}</option>)}
+                {providers.map((provider) => <option key={provider.id} value={provider.id}>{provider.name}</option>)}
               </select>
             )}
           </Field>
@@ -299,20 +297,7 @@ const STATUS: Record<ProviderView['status'], { label: string; badge: string }> =
   not_connected: { label: 'Not connected', badge: 'badge' },
 };
 
-/** Opens a provider's login page in a new tab (the OS browser in the desktop app), if it is a web address. */
-function openAuthorization(url: string): boolean {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return false;
-  }
-  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') return false;
-  window.open(parsed.href, '_blank', 'noopener,noreferrer');
-  return true;
-}
-
-function ProvidersSection({ providers, error, reload, onNotice }: { providers: Providers | undefined; error: string | undefined; reload: () => Promise<void>; onNotice: (notice: string) => void }) {
+function ProvidersSection({ providers, error, reload, onNotice }: { providers: ProviderView[] | undefined; error: string | undefined; reload: () => Promise<void>; onNotice: (notice: string) => void }) {
   const [adding, setAdding] = useState(false);
   const [actionError, setActionError] = useState<string | null>(null);
   const [deleting, setDeleting] = useState<ProviderView | null>(null);
@@ -330,9 +315,8 @@ function ProvidersSection({ providers, error, reload, onNotice }: { providers: P
     }
   };
   const connect = (provider: ProviderView) => act(async () => {
-    const { authorization_url } = await api.post<{ authorization_url: string }>(`/providers/${segment(provider.id)}/connect`, {});
-    if (!openAuthorization(authorization_url)) throw new Error('The provider answered with an address that is not a web page.');
-    onNotice(`The ${provider.name} login opened in a new tab. Come back here once you have signed in there.`);
+    await connectProvider(provider);
+    onNotice(connectNotice(provider));
   });
   const disconnect = (provider: ProviderView) => act(async () => {
     await api.post(`/providers/${segment(provider.id)}/disconnect`, {});
@@ -350,24 +334,19 @@ function ProvidersSection({ providers, error, reload, onNotice }: { providers: P
     <section aria-labelledby="providers-heading">
       <div className="section-header">
         <h2 id="providers-heading">Providers</h2>
-        {providers?.available ? <button type="button" className="button-secondary" onClick={() => setAdding(true)}>Add provider</button> : null}
+        <button type="button" className="button-secondary" onClick={() => setAdding(true)}>Add provider</button>
       </div>
       <ErrorBanner message={error} onRetry={() => void reload()} />
       <ErrorBanner message={actionError} />
-      {providers && !providers.available ? (
-        <EmptyState title="Providers are not available in this build">
-          Brokered access to upstream accounts (GitHub, Google, any OAuth server) comes with a later version of Latchkey. Latchkey tokens and vaulted secrets work without it.
-        </EmptyState>
-      ) : null}
-      {providers?.available && providers.list.length === 0 ? (
+      {providers && providers.length === 0 ? (
         <EmptyState title="No providers yet" action={<button type="button" onClick={() => setAdding(true)}>Add the first provider</button>}>
           A provider is an upstream OAuth or OpenID server (GitHub, Google…). Connect your account once; agents then get its tokens through Latchkey without ever holding your login.
         </EmptyState>
       ) : null}
-      {providers?.available && providers.list.length > 0 ? (
+      {providers && providers.length > 0 ? (
         <DataTable
           caption="Providers"
-          rows={providers.list}
+          rows={providers}
           rowKey={(provider) => provider.id}
           columns={[
             { header: 'Name', cell: (provider) => <strong>{provider.name}</strong> },
@@ -408,70 +387,5 @@ function ProvidersSection({ providers, error, reload, onNotice }: { providers: P
         <p>{deleting?.name} is removed with its connection. A provider that a resource still uses cannot be removed.</p>
       </ConfirmDialog>
     </section>
-  );
-}
-
-function CreateProviderForm({ onCancel, onCreated }: { onCancel: () => void; onCreated: (provider: ProviderView) => void }) {
-  const [name, setName] = useState('');
-  const [mode, setMode] = useState<'issuer' | 'endpoints'>('issuer');
-  const [issuer, setIssuer] = useState('');
-  const [authorization, setAuthorization] = useState('');
-  const [token, setToken] = useState('');
-  const [revocation, setRevocation] = useState('');
-  const [clientId, setClientId] = useState('');
-  const [clientSecret, setClientSecret] = useState('');
-  const [scopes, setScopes] = useState('');
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    setBusy(true);
-    setError(null);
-    const request: CreateProviderRequest = {
-      name, client_id: clientId,
-      ...(mode === 'issuer' ? { issuer } : { endpoints: { authorization_endpoint: authorization, token_endpoint: token, ...(revocation ? { revocation_endpoint: revocation } : {}) } }),
-      ...(clientSecret ? { client_secret: clientSecret } : {}),
-      ...(words(scopes).length ? { scopes: words(scopes) } : {}),
-    };
-    try {
-      const created = await api.post<ProviderView>('/providers', request);
-      setClientSecret('');
-      onCreated(created);
-    } catch (caught) {
-      setError(messageOf(caught));
-    } finally {
-      setBusy(false);
-    }
-  };
-
-  return (
-    <form onSubmit={(event) => void submit(event)} noValidate>
-      <ErrorBanner message={error} />
-      <Field label="Name">{(control) => <input {...control} value={name} onChange={(event) => setName(event.target.value)} required placeholder="GitHub" autoComplete="off" />}</Field>
-      <fieldset>
-        <legend>How Latchkey finds its endpoints</legend>
-        <label className="checkbox"><input type="radio" name="provider_mode" checked={mode === 'issuer'} onChange={() => setMode('issuer')} /> Issuer (OpenID / OAuth discovery)</label>
-        <label className="checkbox"><input type="radio" name="provider_mode" checked={mode === 'endpoints'} onChange={() => setMode('endpoints')} /> Endpoints, given by hand</label>
-      </fieldset>
-      {mode === 'issuer' ? (
-        <Field label="Issuer">{(control) => <input {...control} value={issuer} onChange={(event) => setIssuer(event.target.value)} required placeholder="https://accounts.example.com" inputMode="url" autoComplete="off" />}</Field>
-      ) : (
-        <>
-          <Field label="Authorization endpoint">{(control) => <input {...control} value={authorization} onChange={(event) => setAuthorization(event.target.value)} required inputMode="url" autoComplete="off" />}</Field>
-          <Field label="Token endpoint">{(control) => <input {...control} value={token} onChange={(event) => setToken(event.target.value)} required inputMode="url" autoComplete="off" />}</Field>
-          <Field label="Revocation endpoint (optional)">{(control) => <input {...control} value={revocation} onChange={(event) => setRevocation(event.target.value)} inputMode="url" autoComplete="off" />}</Field>
-        </>
-      )}
-      <Field label="Client ID" hint="From the OAuth app you registered with the provider.">{(control) => <input {...control} value={clientId} onChange={(event) => setClientId(event.target.value)} required autoComplete="off" />}</Field>
-      <Field label="Client secret (optional)" hint="Kept in the vault; never shown again.">
-        {(control) => <input {...control} type="password" value={clientSecret} onChange={(event) => setClientSecret(event.target.value)} autoComplete="new-password" spellCheck={false} />}
-      </Field>
-      <Field label="Scopes" hint="What to ask the provider for, space-separated.">{(control) => <input {...control} value={scopes} onChange={(event) => setScopes(event.target.value)} autoComplete="off" />}</Field>
-      <div className="dialog-actions">
-        <button type="button" className="button-secondary" onClick={onCancel}>Cancel</button>
-        <button type="submit" disabled={busy}>Add provider</button>
-      </div>
-    </form>
   );
 }

@@ -94,8 +94,12 @@ export default function Settings({ session }: PageProps) {
 
       <section className="card" aria-labelledby="settings-session">
         <h2 id="settings-session">Your session</h2>
-        <p>Signed in as {session.user ? <strong>{session.user.name} ({session.user.email})</strong> : 'the first-run session'} since {new Date(session.started_at).toLocaleString()}.</p>
-        <button type="button" className="button-secondary" onClick={() => void signOut()}>Sign out</button>
+        {session.started_at !== null ? (
+          <>
+            <p>Signed in as {session.user ? <strong>{session.user.name} ({session.user.email})</strong> : 'the first-run session'} since {new Date(session.started_at).toLocaleString()}.</p>
+            <button type="button" className="button-secondary" onClick={() => void signOut()}>Sign out</button>
+          </>
+        ) : <p>The desktop app speaks to Latchkey directly{session.user ? <> for <strong>{session.user.name} ({session.user.email})</strong></> : null}: there is no browser session to sign out of.</p>}
       </section>
 
       <ConfirmDialog open={confirm === 'rotate'} title="Rotate the signing key?" confirmLabel="Rotate" busy={busy} onCancel={() => setConfirm(null)} onConfirm={() => void rotate()}>

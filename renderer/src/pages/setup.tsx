@@ -1,14 +1,18 @@
-// First-run setup: the owner, the vault, a first resource (a vaulted secret) and a first application,
-// then how an agent gets a token. Each step can be done again later from its own page.
-import { useState, type FormEvent } from 'react';
-import type { CreatedApplicationView, ResourceView, StatusView, VaultStatus } from '../../../shared/admin-api.js';
+// First-run setup: the owner, the vault, a first resource (a vaulted secret, or an account at a provider
+// for brokered access) and a first application, then how an agent gets a token. Each step can be done
+// again later from its own page.
+import { useCallback, useState, type FormEvent } from 'react';
+import type { AuditRecordView, CreatedApplicationView, ProviderView, ResourceView, StatusView, VaultStatus } from '../../../shared/admin-api.js';
 import { api } from '../api.js';
 import { SecretValue, CopyButton } from '../components/copy-button.js';
 import { ErrorBanner, Notice } from '../components/error-banner.js';
 import { Field } from '../components/field.js';
 import { PageHeader } from '../components/page-header.js';
+import { CreateProviderForm } from '../components/provider-form.js';
+import { connectNotice, connectProvider } from '../provider-connect.js';
 import type { PageProps } from '../pages.js';
 import { href } from '../router.js';
+import { useEventStream } from '../use-event-stream.js';
 import { messageOf, useRequest } from '../use-request.js';
 
 export default function Setup({ session, refreshSession }: PageProps) {
@@ -16,7 +20,10 @@ export default function Setup({ session, refreshSession }: PageProps) {
   const resources = useRequest(() => api.get<ResourceView[]>('/resources'));
   const [resource, setResource] = useState<ResourceView | null>(null);
   const [application, setApplication] = useState<CreatedApplicationView | null>(null);
-  const firstResource = resource ?? resources.data?.[0] ?? null;
+  // An agent of its own (client credentials) cannot reach a brokered resource: that takes a user's
+  // delegation. The snippet is for a resource it can reach, when there is one.
+  const reachable = (resources.data ?? []).find((candidate) => candidate.credential_type !== 'brokered');
+  const firstResource = (resource?.credential_type !== 'brokered' ? resource : null) ?? reachable ?? resource ?? resources.data?.[0] ?? null;
 
   return (
     <>
@@ -124,6 +131,7 @@ function VaultStep({ vault, onChange }: { vault: VaultStatus | undefined; onChan
 }
 
 function ResourceStep({ disabled, existing, onCreated }: { disabled: boolean; existing: ResourceView[]; onCreated: (resource: ResourceView) => void }) {
+  const [kind, setKind] = useState<'vaulted' | 'provider'>('vaulted');
   const [name, setName] = useState('');
   const [identifier, setIdentifier] = useState('');
   const [secret, setSecret] = useState('');
@@ -152,10 +160,16 @@ function ResourceStep({ disabled, existing, onCreated }: { disabled: boolean; ex
   return (
     <section aria-labelledby="step-resource">
       <h2 id="step-resource">3. A first resource {done ? <span className="step-done">✓ done</span> : null}</h2>
-      <p className="muted">A resource is something an agent reaches: here an API whose key Latchkey keeps in the vault and hands out only when policy and consent allow. The key is never shown again, here or anywhere.</p>
-      {created ? <Notice><strong>{created.name}</strong> is stored; its secret is sealed in the vault.</Notice> : null}
+      <p className="muted">A resource is something an agent reaches: an API whose key Latchkey keeps in the vault, or your account at a provider (GitHub, Google, any OAuth server) whose tokens Latchkey obtains for the agents you allow. Either way the agent never holds your key or your login.</p>
+      {created ? <Notice><strong>{created.name}</strong> is stored{created.credential_type === 'vaulted' ? '; its secret is sealed in the vault' : ''}.</Notice> : null}
       {done && !created ? <p>You have {existing.length === 1 ? 'a resource' : `${existing.length} resources`}: <strong>{done.name}</strong>{existing.length > 1 ? ' and others' : ''}. Add another below, or go on.</p> : null}
-      <form onSubmit={(event) => void submit(event)}>
+      <fieldset disabled={disabled}>
+        <legend>What the first resource is</legend>
+        <label className="checkbox"><input type="radio" name="first_resource_kind" checked={kind === 'vaulted'} onChange={() => setKind('vaulted')} /> A static secret (an API key or a password)</label>
+        <label className="checkbox"><input type="radio" name="first_resource_kind" checked={kind === 'provider'} onChange={() => setKind('provider')} /> Connect a provider (your account at an OAuth or OpenID server)</label>
+      </fieldset>
+      {kind === 'provider' && !disabled ? <ProviderResource onCreated={(resource) => { setCreated(resource); onCreated(resource); }} /> : null}
+      {kind === 'vaulted' ? <form onSubmit={(event) => void submit(event)}>
         <fieldset disabled={disabled}>
           <legend>A vaulted secret</legend>
           <Field label="Name">{(control) => <input {...control} value={name} onChange={(event) => setName(event.target.value)} required placeholder="Weather API" />}</Field>
@@ -167,9 +181,91 @@ function ResourceStep({ disabled, existing, onCreated }: { disabled: boolean; ex
           </Field>
           <button type="submit" disabled={busy}>Store the resource</button>
         </fieldset>
-      </form>
+      </form> : null}
       {disabled ? <p className="muted">Create the owner first.</p> : null}
     </section>
+  );
+}
+
+/** The first resource as brokered access: a provider (added here, or one added before), the owner's account connected, a resource on it. */
+function ProviderResource({ onCreated }: { onCreated: (resource: ResourceView) => void }) {
+  const providers = useRequest(() => api.get<ProviderView[]>('/providers'));
+  // The login finishes in the provider's tab: the audit feed says when the account is connected.
+  const onAudit = useCallback((row: AuditRecordView) => {
+    if (row.event.startsWith('provider.')) void providers.reload();
+  }, [providers]);
+  useEventStream<AuditRecordView>('/api/audit/events', 'audit', onAudit);
+  const [chosen, setChosen] = useState<string>('');
+  const [name, setName] = useState('');
+  const [identifier, setIdentifier] = useState('');
+  const [upstreamScopes, setUpstreamScopes] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const list = providers.data ?? [];
+  const provider = list.find((candidate) => candidate.id === chosen) ?? (chosen === '' ? list[0] : undefined);
+
+  const connect = async (target: ProviderView) => {
+    setError(null);
+    try {
+      await connectProvider(target);
+      setNotice(connectNotice(target));
+    } catch (caught) {
+      setError(messageOf(caught));
+    }
+  };
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    if (!provider) return;
+    setBusy(true);
+    setError(null);
+    try {
+      onCreated(await api.post<ResourceView>('/resources', {
+        name, identifier, credential_type: 'brokered', provider_id: provider.id, upstream_scopes: upstreamScopes.split(/[\s,]+/).filter(Boolean),
+      }));
+      setName('');
+      setIdentifier('');
+      setUpstreamScopes('');
+    } catch (caught) {
+      setError(messageOf(caught));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  if (!providers.data) return <ErrorBanner message={providers.error?.message} onRetry={() => void providers.reload()} />;
+  if (!provider) {
+    return (
+      <div className="subsection">
+        <h3>Add the provider</h3>
+        <p className="muted">Register Latchkey as an OAuth app at the provider first; its redirect URI is this broker's <code>/oauth2/providers/callback</code>.</p>
+        <CreateProviderForm onCreated={(created) => { setChosen(created.id); void providers.reload(); }} />
+      </div>
+    );
+  }
+  return (
+    <div className="subsection">
+      <ErrorBanner message={error} />
+      {notice && provider.status !== 'connected' ? <Notice>{notice}</Notice> : null}
+      <p>
+        Provider <strong>{provider.name}</strong>: {provider.status === 'connected' ? <span className="badge badge-ok">Connected</span> : provider.status === 'needs_attention' ? <span className="badge badge-warn">Needs attention</span> : <span className="badge">Not connected</span>}{' '}
+        {provider.status !== 'connected' ? <button type="button" onClick={() => void connect(provider)}>Connect {provider.name}</button> : null}{' '}
+        <button type="button" className="button-secondary" onClick={() => void providers.reload()}>Check again</button>
+      </p>
+      <form onSubmit={(event) => void submit(event)}>
+        <fieldset>
+          <legend>A resource reached with your {provider.name} account</legend>
+          <Field label="Name">{(control) => <input {...control} value={name} onChange={(event) => setName(event.target.value)} required placeholder="GitHub API" />}</Field>
+          <Field label="Identifier" hint="The API's URL: what agents name as the resource they want.">
+            {(control) => <input {...control} type="url" value={identifier} onChange={(event) => setIdentifier(event.target.value)} required placeholder="https://api.github.com/" />}
+          </Field>
+          <Field label="Upstream scopes" hint="What Latchkey asks the provider for on the agents' behalf, space-separated.">
+            {(control) => <input {...control} value={upstreamScopes} onChange={(event) => setUpstreamScopes(event.target.value)} autoComplete="off" />}
+          </Field>
+          <button type="submit" disabled={busy}>Add the resource</button>
+        </fieldset>
+      </form>
+    </div>
   );
 }
 
@@ -194,7 +290,9 @@ function ApplicationStep({ disabled, resource, created, onCreated }: { disabled:
     <section aria-labelledby="step-application">
       <h2 id="step-application">4. A first application {created ? <span className="step-done">✓ done</span> : null}</h2>
       <p className="muted">An application is an agent (or a service) that asks Latchkey for credentials. It gets a client id and a secret; the secret is shown once.</p>
-      {created ? (
+      {!created && resource?.credential_type === 'brokered' ? (
+        <p>Your account at a provider is reached by agents acting <em>for you</em>: an agent signs you in (authorization code with PKCE) and you consent once; it then asks Latchkey for <strong>{resource.name}</strong>. Register it in <a href={href('/applications')}>Applications</a> with its redirect URI, or add a static secret above for an agent of its own.</p>
+      ) : created ? (
         <div>
           <p><strong>{created.name}</strong> can now reach <strong>{resource?.name}</strong>.</p>
           <dl className="facts">

@@ -1,6 +1,6 @@
 // The shell's windows never navigate away; a link out opens in the OS browser only when allowlisted.
 import { describe, expect, it } from 'vitest';
-import { externalLinkAllowed } from '../../../main/app/external-links.js';
+import { externalLinkAllowed, providerLoginOrigins } from '../../../main/app/external-links.js';
 
 describe('external link allowlist', () => {
   it('opens the documentation the UI links to (https, exact origin, any path)', () => {
@@ -13,6 +13,25 @@ describe('external link allowlist', () => {
     expect(externalLinkAllowed('http://127.0.0.1:4870/oauth2/authorize?x=1', 'http://127.0.0.1:4870')).toBe(true);
     expect(externalLinkAllowed('http://127.0.0.1:4871/', 'http://127.0.0.1:4870')).toBe(false);
     expect(externalLinkAllowed('http://127.0.0.1:4870/', null)).toBe(false);
+  });
+
+  it('opens a registered provider\'s login page (Connect in the UI), at its exact origin, https or loopback http only', () => {
+    const origins = providerLoginOrigins([
+      { issuer: 'https://accounts.example.com', endpoints: null },
+      { issuer: null, endpoints: { authorizationEndpoint: 'https://github.example/login/oauth/authorize' } },
+      { issuer: 'http://127.0.0.1:9000', endpoints: null },
+    ]);
+    expect(origins).toEqual(['https://accounts.example.com', 'https://github.example', 'http://127.0.0.1:9000']);
+    expect(externalLinkAllowed('https://accounts.example.com/auth?client_id=x&state=y', null, origins)).toBe(true);
+    expect(externalLinkAllowed('https://github.example/login/oauth/authorize?x=1', null, origins)).toBe(true);
+    expect(externalLinkAllowed('http://127.0.0.1:9000/auth', null, origins)).toBe(true);
+    // Not another provider's look-alike, port or scheme; and without providers, nothing of theirs.
+    for (const link of ['https://accounts.example.com.evil.example/', 'https://accounts.example.com:8443/', 'http://accounts.example.com/', 'http://127.0.0.1:9001/', 'https://user@accounts.example.com/']) {
+      expect(externalLinkAllowed(link, null, origins), link).toBe(false);
+    }
+    expect(externalLinkAllowed('https://accounts.example.com/auth')).toBe(false);
+    // An origin that is neither https nor loopback is never opened, whoever listed it.
+    expect(externalLinkAllowed('http://idp.example.test/auth', null, ['http://idp.example.test'])).toBe(false);
   });
 
   it('refuses other schemes a compromised page could launch (file, smb, custom handlers, javascript, data)', () => {
