@@ -140,8 +140,9 @@ describe('the local socket', () => {
 
   it('another OS user cannot connect to the socket (EACCES), even were its directory opened', async (context) => {
     if (!isRoot) {
-      console.log('skipped: connecting as another OS user needs root to spawn a process as nobody');
-      context.skip();
+      const why = 'connecting as another OS user needs root to spawn a process as nobody';
+      console.log(`skipped: ${why}`);
+      context.skip(true, why);
     }
     expect(await connectAs(NOBODY, socket)).toBe('EACCES');
     // The socket's own mode (0600) refuses too: open every directory on the way, then try again.
@@ -227,8 +228,9 @@ describe('what may already be at the socket path', () => {
     symlinkSync(real, linked);
     await expect(startBroker({ socket: join(linked, 'latchkey.sock') })).rejects.toThrow(/is a symbolic link: refusing to use it/);
     if (!isRoot) {
-      console.log('skipped (the other-owner half): giving a directory to another user needs root');
-      context.skip();
+      const why = 'the other-owner half: giving a directory to another user needs root';
+      console.log(`skipped: ${why}`);
+      context.skip(true, why);
     }
     const theirs = privateDir('theirs');
     chownSync(theirs, NOBODY, NOBODY);

@@ -1,39 +1,23 @@
-import { TOKEN_TYPES, type TrustLevel } from '../../../shared/domain.js';
+import { TOKEN_TYPES } from '../../../shared/domain.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
-import type { Application } from '../directory/applications.js';
-import type { Resource } from '../directory/resources.js';
-import type { PolicyAction } from '../policy/policy-engine.js';
 import type { GroupCommit } from '../store/group-commit.js';
 import { AccessDenied, InvalidTarget, OAuthError, ServerError } from '../sts/errors.js';
-import type { ActClaim } from '../tokens/access-token.js';
 import type { IssuanceDecider, TokenResponse } from '../tokens/issuance.js';
+import type { SecretReleaseRequest } from '../tokens/secret-release.js';
 import type { Providers } from './providers.js';
 import type { UpstreamTokens } from './upstream-tokens.js';
 
-export interface BrokeredReleaseRequest {
-  app: Application;
-  /** The user's id: brokered access is always for a user (their upstream account). */
-  subject: string;
-  userId: string | null;
-  resource: Resource;
-  policyAction: PolicyAction;
-  transport: 'tcp' | 'socket';
-  act?: ActClaim | undefined;
-  delegationDepth?: number | undefined;
-  grantType: string;
-  trustLevel: TrustLevel;
-  /** Latchkey's scopes of the resource that were asked for and allowed; recorded. */
-  scopes: readonly string[];
-  auditDetail?: Record<string, unknown>;
-  auditReason?: string | undefined;
+/**
+ * What a vaulted secret's release takes (subject, resource, policy inputs, audit, redeem), plus what travels with
+ * a user's authorization. `subject` is always the user's id here: brokered access is for a user's own account.
+ */
+export interface BrokeredReleaseRequest extends SecretReleaseRequest {
   /** The token family of a user's authorization (code, refresh), and the refresh token issued with this answer. */
   familyId?: string | undefined;
   refreshToken?: string | undefined;
   /** The ID token that travels with the answer (its at_hash is of the upstream access token handed out). */
   idToken?: ((accessToken: string) => string) | undefined;
-  /** Runs first inside the recording write: spends a code or refresh token, checks a background grant. */
-  redeem?: (() => void) | undefined;
 }
 
 /**
