@@ -5,7 +5,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import { secretMatches } from '../directory/credentials.js';
 import type { Users } from '../directory/users.js';
 import { ADMIN_SESSION_COOKIE, type AdminUiSession, type UiSessions } from '../consent/ui-sessions.js';
-import { Forbidden, OAuthError } from '../sts/errors.js';
+import { Forbidden, OAuthError } from '../oauth/errors.js';
 
 
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);

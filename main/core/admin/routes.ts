@@ -18,7 +18,7 @@ import { authenticateAdmin, Unauthorized, type AdminCaller } from './admin-sessi
 import { PolicyInvalid, type Policies, type StoredPolicy } from '../policy/policies.js';
 import { POLICY_ACTIONS, type PolicyAction, type PolicyEngine } from '../policy/policy-engine.js';
 import { isSafeNext, UiSessions } from '../consent/ui-sessions.js';
-import { InvalidRequest, OAuthError } from '../sts/errors.js';
+import { InvalidRequest, OAuthError } from '../oauth/errors.js';
 import { VaultError } from '../vault/key-vault.js';
 import { sendError, sendJson } from '../transport/http-app.js';
 import type { SessionView, StatusView, VaultStatus } from '../../../shared/admin-api.js';

@@ -2,7 +2,7 @@ import { TOKEN_TYPES } from '../../../shared/domain.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
 import type { GroupCommit } from '../store/group-commit.js';
-import { AccessDenied, InvalidTarget, OAuthError, ServerError } from '../sts/errors.js';
+import { AccessDenied, InvalidTarget, OAuthError, ServerError } from '../oauth/errors.js';
 import type { IssuanceDecider, TokenResponse } from '../tokens/issuance.js';
 import type { SecretReleaseRequest } from '../tokens/secret-release.js';
 import type { Providers } from './providers.js';

@@ -5,7 +5,7 @@ import { isSafeNext, type UiSession } from '../consent/ui-sessions.js';
 import { hashSecret, newId, randomSecret } from '../directory/credentials.js';
 import type { Resources } from '../directory/resources.js';
 import type { Db } from '../store/database.js';
-import { TemporarilyUnavailable } from '../sts/errors.js';
+import { TemporarilyUnavailable } from '../oauth/errors.js';
 import { VaultError } from '../vault/key-vault.js';
 import type { Vault } from '../vault/vault.js';
 import type { ProviderAccounts } from './provider-accounts.js';

@@ -3,7 +3,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import { pageHeaders, renderErrorPage, renderMessagePage } from '../consent/consent-page.js';
 import type { UiSessions } from '../consent/ui-sessions.js';
 import type { AuthorizationEndpoint, AuthorizationOutcome } from '../sts/endpoints/authorize.js';
-import { OAuthError } from '../sts/errors.js';
+import { OAuthError } from '../oauth/errors.js';
 import { refuseForeignOrigin } from '../transport/http-app.js';
 import { CALLBACK_PATH, type CallbackOutcome, type ProviderConnections } from './provider-connections.js';
 import type { Providers } from './providers.js';

@@ -1,6 +1,6 @@
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
-import { InteractionRequired, TemporarilyUnavailable } from '../sts/errors.js';
+import { InteractionRequired, TemporarilyUnavailable } from '../oauth/errors.js';
 import { VaultError } from '../vault/key-vault.js';
 import type { ProviderAccounts } from './provider-accounts.js';
 import type { Provider } from './providers.js';

@@ -1,6 +1,6 @@
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Db } from '../store/database.js';
-import { TemporarilyUnavailable } from './errors.js';
+import { TemporarilyUnavailable } from '../oauth/errors.js';
 
 const PAUSED = 'agents.paused';
 const RESUMED = 'agents.resumed';

@@ -2,8 +2,8 @@ import type { ClientAuthMethod, TrustLevel } from '../../../shared/domain.js';
 import type { Application, Applications } from '../directory/applications.js';
 import { hashSecret, secretMatches } from '../directory/credentials.js';
 import { AssertionRejected, type AssertionVerifier } from './assertions.js';
-import { InvalidClient, InvalidRequest } from './errors.js';
-import type { Params } from './params.js';
+import { InvalidClient, InvalidRequest } from '../oauth/errors.js';
+import type { Params } from '../oauth/params.js';
 
 export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 

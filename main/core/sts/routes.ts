@@ -12,9 +12,9 @@ import type { IntrospectionEndpoint } from './endpoints/introspection.js';
 import type { RegistrationEndpoint } from './endpoints/registration.js';
 import type { RevocationEndpoint } from './endpoints/revocation.js';
 import type { TokenEndpoint } from './endpoints/token.js';
-import { InvalidRequest, OAuthError } from './errors.js';
+import { InvalidRequest, OAuthError } from '../oauth/errors.js';
 import type { IssuerUrls } from './issuer.js';
-import { Params } from './params.js';
+import { Params } from '../oauth/params.js';
 
 export interface OAuthRouteDeps {
   urls: () => IssuerUrls;

@@ -12,7 +12,7 @@ import type { SigningKeys } from '../tokens/signing-keys.js';
 import type { TokenChains } from '../tokens/token-chain.js';
 import type { TokenFamilies } from '../tokens/token-families.js';
 import type { AuthenticatedClient } from './client-auth.js';
-import { InvalidRequest, UnauthorizedClient } from './errors.js';
+import { InvalidRequest, UnauthorizedClient } from '../oauth/errors.js';
 
 /** Who a token exchange acts for, once its subject token has been verified (RFC 8693 §1.1, §2.1). */
 export interface ResolvedSubject {

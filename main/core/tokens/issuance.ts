@@ -9,7 +9,7 @@ import type { TrustLevel } from '../../../shared/domain.js';
 import { mintAccessToken, type ActClaim } from './access-token.js';
 import type { SigningKeys} from './signing-keys.js';
 import { SigningKeyUnavailable } from './signing-keys.js';
-import { AccessDenied, OAuthError, ServerError, TemporarilyUnavailable } from '../sts/errors.js';
+import { AccessDenied, OAuthError, ServerError, TemporarilyUnavailable } from '../oauth/errors.js';
 import type { IssuanceQuestion } from '../policy/issuance-policy.js';
 import type { PolicyAction, PolicyDecision } from '../policy/policy-engine.js';
 

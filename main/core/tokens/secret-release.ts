@@ -4,7 +4,7 @@ import type { Application } from '../directory/applications.js';
 import type { ResourceSecrets } from '../directory/resource-secrets.js';
 import type { Resource } from '../directory/resources.js';
 import type { GroupCommit } from '../store/group-commit.js';
-import { AccessDenied, OAuthError, ServerError, TemporarilyUnavailable } from '../sts/errors.js';
+import { AccessDenied, OAuthError, ServerError, TemporarilyUnavailable } from '../oauth/errors.js';
 import { VaultError } from '../vault/key-vault.js';
 import type { ActClaim } from './access-token.js';
 import type { IssuanceDecider, TokenResponse } from './issuance.js';

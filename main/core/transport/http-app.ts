@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { Forbidden, NotFound, OAuthError, PayloadTooLarge, InvalidRequest, ServerError } from '../sts/errors.js';
-import { Params } from '../sts/params.js';
+import { Forbidden, NotFound, OAuthError, PayloadTooLarge, InvalidRequest, ServerError } from '../oauth/errors.js';
+import { Params } from '../oauth/params.js';
 import type { Logger } from '../logger.js';
 
 export const BODY_LIMIT_BYTES = 64 * 1024;

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { sendError } from '../transport/http-app.js';
-import { NotFound } from '../sts/errors.js';
+import { NotFound } from '../oauth/errors.js';
 import { PAGE_HEADERS, UI_CONTENT_SECURITY_POLICY } from './page-headers.js';
 
 /** The UI's pages: its own CSP, never framed, never cached (a new build must show at once). */

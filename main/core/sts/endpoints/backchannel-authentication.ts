@@ -8,8 +8,8 @@ import type { Resources } from '../../directory/resources.js';
 import type { Users } from '../../directory/users.js';
 import type { AgentPause } from '../agent-pause.js';
 import { CLIENT_AUTH_PARAMETERS, type AuthenticatedClient, type ClientAuthenticator } from '../client-auth.js';
-import { InvalidClient, InvalidRequest, OAuthError, UnauthorizedClient } from '../errors.js';
-import type { Params } from '../params.js';
+import { InvalidClient, InvalidRequest, OAuthError, UnauthorizedClient } from '../../oauth/errors.js';
+import type { Params } from '../../oauth/params.js';
 import { resolveResources, resolveScopes } from '../requested-access.js';
 
 /** RFC 8707 §2 allows `resource` more than once; every other parameter at most once. */

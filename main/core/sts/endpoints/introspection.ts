@@ -8,8 +8,8 @@ import type { Db } from '../../store/database.js';
 import { verifyAccessToken } from '../../tokens/access-token.js';
 import type { SigningKeys } from '../../tokens/signing-keys.js';
 import type { AuthenticatedClient, ClientAuthenticator } from '../client-auth.js';
-import { InvalidClient, InvalidRequest, OAuthError } from '../errors.js';
-import type { Params } from '../params.js';
+import { InvalidClient, InvalidRequest, OAuthError } from '../../oauth/errors.js';
+import type { Params } from '../../oauth/params.js';
 
 export type IntrospectionResponse = { active: false } | {
   active: true;

@@ -3,7 +3,7 @@ import { scopeToken } from '../../../../shared/admin-api.js';
 import type { AuditLog } from '../../audit/audit-log.js';
 import type { Application, Applications } from '../../directory/applications.js';
 import type { TokenBucket } from '../../transport/token-bucket.js';
-import { InvalidClientMetadata, InvalidRedirectUri, OAuthError, TooManyRequests } from '../errors.js';
+import { InvalidClientMetadata, InvalidRedirectUri, OAuthError, TooManyRequests } from '../../oauth/errors.js';
 import { redirectUriProblem } from '../redirect-uri.js';
 
 export interface RegistrationLimits {

@@ -7,8 +7,8 @@ import type { SigningKeys } from '../../tokens/signing-keys.js';
 import type { TokenChains } from '../../tokens/token-chain.js';
 import type { TokenFamilies } from '../../tokens/token-families.js';
 import type { AuthenticatedClient, ClientAuthenticator } from '../client-auth.js';
-import { InvalidClient, InvalidRequest, OAuthError, TemporarilyUnavailable } from '../errors.js';
-import type { Params } from '../params.js';
+import { InvalidClient, InvalidRequest, OAuthError, TemporarilyUnavailable } from '../../oauth/errors.js';
+import type { Params } from '../../oauth/params.js';
 
 /**
  * Token revocation (RFC 7009). The client authenticates (a public client by its client_id, §2.1) and

@@ -3,9 +3,9 @@ import type { AuditLog } from '../../audit/audit-log.js';
 import type { TokenResponse } from '../../tokens/issuance.js';
 import type { AgentPause } from '../agent-pause.js';
 import { CLIENT_AUTH_PARAMETERS, type AuthenticatedClient, type ClientAuthenticator } from '../client-auth.js';
-import { InvalidClient, InvalidRequest, OAuthError, UnauthorizedClient, UnsupportedGrantType } from '../errors.js';
+import { InvalidClient, InvalidRequest, OAuthError, UnauthorizedClient, UnsupportedGrantType } from '../../oauth/errors.js';
 import type { GrantHandler } from '../grants/grant.js';
-import type { Params } from '../params.js';
+import type { Params } from '../../oauth/params.js';
 
 /** RFC 8707 §2 and RFC 8693 §2.1 allow `resource` and `audience` more than once. */
 const REPEATABLE = new Set(['resource', 'audience']);

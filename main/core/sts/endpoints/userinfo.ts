@@ -6,7 +6,7 @@ import type { Users } from '../../directory/users.js';
 import type { Db } from '../../store/database.js';
 import { verifyAccessToken } from '../../tokens/access-token.js';
 import type { SigningKeys } from '../../tokens/signing-keys.js';
-import { OAuthError } from '../errors.js';
+import { OAuthError } from '../../oauth/errors.js';
 
 const REALM = 'realm="latchkey"';
 

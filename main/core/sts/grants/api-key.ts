@@ -3,7 +3,7 @@ import type { ApiKeys } from '../../directory/api-keys.js';
 import type { Applications } from '../../directory/applications.js';
 import type { Resources } from '../../directory/resources.js';
 import { autonomousSubject, type Issuance, type TokenResponse } from '../../tokens/issuance.js';
-import { InvalidGrant, InvalidRequest } from '../errors.js';
+import { InvalidGrant, InvalidRequest } from '../../oauth/errors.js';
 import type { GrantContext, GrantHandler } from './grant.js';
 import { issueFor, resolveAutonomousTarget } from './autonomous-target.js';
 import type { SecretRelease } from '../../tokens/secret-release.js';

@@ -6,7 +6,7 @@ import type { Users } from '../../directory/users.js';
 import type { TokenResponse } from '../../tokens/issuance.js';
 import type { TokenFamilies } from '../../tokens/token-families.js';
 import type { AuthorizationCodes, StoredCode } from '../authorization-codes.js';
-import { InvalidClient, InvalidGrant, InvalidRequest } from '../errors.js';
+import { InvalidClient, InvalidGrant, InvalidRequest } from '../../oauth/errors.js';
 import { isWellFormedVerifier, verifierMatches } from '../pkce.js';
 import type { GrantContext, GrantHandler } from './grant.js';
 import type { UserTokens } from './user-tokens.js';

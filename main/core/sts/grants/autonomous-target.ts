@@ -1,10 +1,10 @@
 import type { Application, Applications } from '../../directory/applications.js';
 import type { Resource, Resources } from '../../directory/resources.js';
 import { resourceIdentifier, scopeToken } from '../../../../shared/admin-api.js';
-import { InvalidScope, InvalidTarget } from '../errors.js';
+import { InvalidScope, InvalidTarget } from '../../oauth/errors.js';
 import type { AccessTokenRequest, Issuance, TokenResponse } from '../../tokens/issuance.js';
 import type { SecretRelease } from '../../tokens/secret-release.js';
-import type { Params } from '../params.js';
+import type { Params } from '../../oauth/params.js';
 
 export interface Target {
   resource: Resource;

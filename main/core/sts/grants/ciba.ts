@@ -4,7 +4,7 @@ import type { Approval, Approvals } from '../../consent/approvals.js';
 import type { Consents } from '../../consent/consents.js';
 import type { Users } from '../../directory/users.js';
 import type { TokenResponse } from '../../tokens/issuance.js';
-import { AccessDenied, InvalidClient, InvalidGrant, InvalidRequest, OAuthError } from '../errors.js';
+import { AccessDenied, InvalidClient, InvalidGrant, InvalidRequest, OAuthError } from '../../oauth/errors.js';
 import type { GrantContext, GrantHandler } from './grant.js';
 import type { UserTokens } from './user-tokens.js';
 

@@ -2,7 +2,7 @@ import { GRANT_TYPES } from '../../../../shared/domain.js';
 import type { Applications } from '../../directory/applications.js';
 import type { Resources } from '../../directory/resources.js';
 import { autonomousSubject, type Issuance, type TokenResponse } from '../../tokens/issuance.js';
-import { InvalidClient, UnauthorizedClient } from '../errors.js';
+import { InvalidClient, UnauthorizedClient } from '../../oauth/errors.js';
 import type { GrantContext, GrantHandler } from './grant.js';
 import { issueFor, resolveAutonomousTarget } from './autonomous-target.js';
 import type { SecretRelease } from '../../tokens/secret-release.js';

@@ -1,7 +1,7 @@
 import type { GrantType } from '../../../../shared/domain.js';
 import type { TokenResponse } from '../../tokens/issuance.js';
 import type { AuthenticatedClient } from '../client-auth.js';
-import type { Params } from '../params.js';
+import type { Params } from '../../oauth/params.js';
 
 export interface GrantContext {
   /** The client that authenticated at the endpoint; null when the grant authenticates itself. */

@@ -3,7 +3,7 @@ import type { Applications } from '../../directory/applications.js';
 import type { Resources } from '../../directory/resources.js';
 import { autonomousSubject, type Issuance, type TokenResponse } from '../../tokens/issuance.js';
 import { AssertionRejected, type AssertionVerifier } from '../assertions.js';
-import { InvalidGrant, InvalidRequest, UnauthorizedClient } from '../errors.js';
+import { InvalidGrant, InvalidRequest, UnauthorizedClient } from '../../oauth/errors.js';
 import type { GrantContext, GrantHandler } from './grant.js';
 import { issueFor, resolveAutonomousTarget } from './autonomous-target.js';
 import type { SecretRelease } from '../../tokens/secret-release.js';

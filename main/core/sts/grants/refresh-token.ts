@@ -12,7 +12,7 @@ import type { AccessTokenRequest, Issuance, TokenResponse } from '../../tokens/i
 import type { BrokeredRelease } from '../../brokered/brokered-release.js';
 import type { SigningKeys } from '../../tokens/signing-keys.js';
 import { ROTATION_RACE_WINDOW_MS, type TokenFamilies, type TokenFamily } from '../../tokens/token-families.js';
-import { InvalidClient, InvalidGrant, InvalidRequest, InvalidScope, InvalidTarget } from '../errors.js';
+import { InvalidClient, InvalidGrant, InvalidRequest, InvalidScope, InvalidTarget } from '../../oauth/errors.js';
 import { scopesFor, userAudience } from '../user-audience.js';
 import type { GrantContext, GrantHandler } from './grant.js';
 

@@ -14,8 +14,8 @@ import type { BrokeredRelease } from '../../brokered/brokered-release.js';
 import type { Db } from '../../store/database.js';
 import { AssertionRejected, type AssertionVerifier, type VerifiedAssertion } from '../assertions.js';
 import type { AuthenticatedClient } from '../client-auth.js';
-import { AccessDenied, InteractionRequired, InvalidClient, InvalidRequest, InvalidScope, InvalidTarget, OAuthError } from '../errors.js';
-import type { Params } from '../params.js';
+import { AccessDenied, InteractionRequired, InvalidClient, InvalidRequest, InvalidScope, InvalidTarget, OAuthError } from '../../oauth/errors.js';
+import type { Params } from '../../oauth/params.js';
 import type { BackgroundGrant, Impersonation, ResolvedSubject, SubjectTokenResolver } from '../subject-tokens.js';
 import type { GrantContext, GrantHandler } from './grant.js';
 

@@ -8,8 +8,8 @@ import type { BrokeredRelease } from '../../brokered/brokered-release.js';
 import type { SigningKeys } from '../../tokens/signing-keys.js';
 import type { TokenFamilies } from '../../tokens/token-families.js';
 import type { AuthenticatedClient } from '../client-auth.js';
-import { InvalidTarget } from '../errors.js';
-import type { Params } from '../params.js';
+import { InvalidTarget } from '../../oauth/errors.js';
+import type { Params } from '../../oauth/params.js';
 import { scopesFor, userAudience, type UserAudience } from '../user-audience.js';
 
 /** What the user approved, whichever way they approved it (consent page, backchannel approval). */
