@@ -1,20 +1,13 @@
 // The admin API's contract (`/api/...`): request and response schemas used by the broker, the CLI and
 // the UI. Validation happens at the broker's boundary with these same schemas.
 import { z } from 'zod';
-import { CLIENT_AUTH_METHODS, CONSENT_MODES, CREDENTIAL_TYPES, DEFAULT_MAX_DELEGATION_DEPTH, ID_TOKEN_ALGS, IDENTITY_TYPES } from './domain.js';
+import { CLIENT_AUTH_METHODS, CONSENT_MODES, CREDENTIAL_TYPES, DEFAULT_MAX_DELEGATION_DEPTH, ID_TOKEN_ALGS, IDENTITY_TYPES, isResourceIdentifier, isScopeToken } from './domain.js';
 
 /** An absolute URI without a fragment (RFC 8707 §2: resource indicators). */
-export const resourceIdentifier = z.string().max(2048).refine((value) => {
-  try {
-    const url = new URL(value);
-    return url.hash === '' && !value.includes('#') && url.protocol.length > 1;
-  } catch {
-    return false;
-  }
-}, 'must be an absolute URI without a fragment');
+export const resourceIdentifier = z.string().max(2048).refine(isResourceIdentifier, 'must be an absolute URI without a fragment');
 
 /** RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ). */
-export const scopeToken = z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'not a valid scope token').max(256);
+export const scopeToken = z.string().max(256).refine(isScopeToken, 'not a valid scope token');
 
 const name = z.string().trim().min(1).max(200);
 

@@ -1,5 +1,19 @@
 // Domain vocabulary shared by the broker, the CLI and the renderer. Plain data: no Node, no Electron.
 
+/** RFC 8707 §2: a resource indicator is an absolute URI without a fragment (at most 2048 characters here). */
+export function isResourceIdentifier(value: string): boolean {
+  if (value.length > 2048 || value.includes('#')) return false;
+  try {
+    const url = new URL(value);
+    return url.hash === '' && url.protocol.length > 1;
+  } catch {
+    return false;
+  }
+}
+
+/** RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ), at most 256 characters here. */
+export const isScopeToken = (value: string): boolean => value.length <= 256 && /^[\x21\x23-\x5B\x5D-\x7E]+$/.test(value);
+
 export const IDENTITY_TYPES = ['agent', 'service', 'application', 'mcp_server'] as const;
 export type IdentityType = (typeof IDENTITY_TYPES)[number];
 

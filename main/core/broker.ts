@@ -9,7 +9,7 @@ import { type Clock, epochSeconds, systemClock } from './clock.js';
 import { ApiKeys } from './directory/api-keys.js';
 import { Applications } from './directory/applications.js';
 import { DirectoryError } from './directory/errors.js';
-import { hashSecret, randomSecret } from './directory/credentials.js';
+import { hashSecret, randomSecret } from './store/credentials.js';
 import { Resources } from './directory/resources.js';
 import { Users } from './directory/users.js';
 import { type Logger, stderrLogger } from './logger.js';

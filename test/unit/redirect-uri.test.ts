@@ -1,7 +1,7 @@
 // Redirect URIs (OAuth 2.1 §2.3.1, RFC 8252 §7): what may be registered, and exact matching with
 // the loopback port exception only.
 import { describe, expect, it } from 'vitest';
-import { redirectUriMatches, redirectUriProblem, withQuery } from '../../main/core/sts/redirect-uri.js';
+import { redirectUriMatches, redirectUriProblem, withQuery } from '../../main/core/oauth/redirect-uri.js';
 import { isWellFormedChallenge, isWellFormedVerifier, verifierMatches } from '../../main/core/sts/pkce.js';
 import { isSafeNext } from '../../main/core/consent/ui-sessions.js';
 

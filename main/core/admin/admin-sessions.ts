@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { CSRF_HEADER } from '../../../shared/admin-api.js';
 import type { AuditLog } from '../audit/audit-log.js';
-import { secretMatches } from '../directory/credentials.js';
+import { secretMatches } from '../store/credentials.js';
 import type { Users } from '../directory/users.js';
 import { ADMIN_SESSION_COOKIE, type AdminUiSession, type UiSessions } from '../consent/ui-sessions.js';
 import { Forbidden, OAuthError } from '../oauth/errors.js';

@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
 import { isSafeNext, type UiSession } from '../consent/ui-sessions.js';
-import { hashSecret, newId, randomSecret } from '../directory/credentials.js';
+import { hashSecret, newId, randomSecret } from '../store/credentials.js';
 import type { Resources } from '../directory/resources.js';
 import type { Db } from '../store/database.js';
 import { TemporarilyUnavailable } from '../oauth/errors.js';

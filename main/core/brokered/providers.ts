@@ -1,7 +1,7 @@
 import type { CreateProviderRequest, ProviderView } from '../../../shared/admin-api.js';
 import { createProviderRequest } from '../../../shared/admin-api.js';
 import type { Clock } from '../clock.js';
-import { newId } from '../directory/credentials.js';
+import { newId } from '../store/credentials.js';
 import { DirectoryError } from '../directory/errors.js';
 import type { Db } from '../store/database.js';
 import { VaultError } from '../vault/key-vault.js';

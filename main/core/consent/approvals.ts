@@ -1,7 +1,7 @@
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
 import type { Application, Applications } from '../directory/applications.js';
-import { hashSecret, newId, randomSecret } from '../directory/credentials.js';
+import { hashSecret, newId, randomSecret } from '../store/credentials.js';
 import { DirectoryError } from '../directory/errors.js';
 import type { User } from '../directory/users.js';
 import type { Logger } from '../logger.js';

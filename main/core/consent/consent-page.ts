@@ -1,5 +1,5 @@
 // The pages a browser sees at the authorization endpoint: server-rendered, no script, every value escaped.
-import { PAGE_HEADERS } from '../ui/page-headers.js';
+import { PAGE_HEADERS } from '../transport/page-headers.js';
 
 /** HTML-escapes text for element content and double-quoted attribute values. */
 export function escapeHtml(value: string): string {

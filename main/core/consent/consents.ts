@@ -2,7 +2,7 @@ import type { ConsentView } from '../../../shared/admin-api.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { TokenFamilies } from '../tokens/token-families.js';
 import type { Clock } from '../clock.js';
-import { newId } from '../directory/credentials.js';
+import { newId } from '../store/credentials.js';
 import type { Db } from '../store/database.js';
 import { coversTree, parseDownstream, serializeDownstream, type DownstreamHop } from './downstream.js';
 

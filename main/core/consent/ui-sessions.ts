@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.js';
-import { hashSecret, randomSecret } from '../directory/credentials.js';
+import { hashSecret, randomSecret } from '../store/credentials.js';
 import type { Db } from '../store/database.js';
 
 /** How long a login link may wait to be opened. */

@@ -2,7 +2,7 @@ import type { ApiKeyView } from '../../../shared/admin-api.js';
 import { API_KEY_PREFIX } from '../../../shared/domain.js';
 import type { Clock } from '../clock.js';
 import type { Db } from '../store/database.js';
-import { hashSecret, newId, randomSecret } from './credentials.js';
+import { hashSecret, newId, randomSecret } from '../store/credentials.js';
 import { DirectoryError } from './errors.js';
 
 const API_KEY_SHAPE = /^lk_sk_[A-Za-z0-9_-]{43}$/;

@@ -4,10 +4,10 @@ import type { ClientAuthMethod, ConsentMode, GrantType, IdentityType, IdTokenAlg
 import { GRANT_TYPE_ALIASES, GRANT_TYPES, SUPPORTED_GRANT_TYPES } from '../../../shared/domain.js';
 import type { Clock } from '../clock.js';
 import type { Db } from '../store/database.js';
-import { hashSecret, newId, randomSecret } from './credentials.js';
+import { hashSecret, newId, randomSecret } from '../store/credentials.js';
 import { DirectoryError } from './errors.js';
 import { parseJwks } from './jwks.js';
-import { redirectUriProblem } from '../sts/redirect-uri.js';
+import { redirectUriProblem } from '../oauth/redirect-uri.js';
 
 export interface Application {
   clientId: string;

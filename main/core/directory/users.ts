@@ -1,7 +1,7 @@
 import { setupRequest } from '../../../shared/admin-api.js';
 import type { Clock } from '../clock.js';
 import type { Db } from '../store/database.js';
-import { newId } from './credentials.js';
+import { newId } from '../store/credentials.js';
 import { DirectoryError } from './errors.js';
 
 export interface User {

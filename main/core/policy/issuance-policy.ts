@@ -1,6 +1,6 @@
 import type { Resources } from '../directory/resources.js';
 import type { Users } from '../directory/users.js';
-import type { ActClaim } from '../tokens/access-token.js';
+import type { ActClaim } from '../oauth/claims.js';
 import type { PolicyAction, PolicyDecision, PolicyEngine } from './policy-engine.js';
 import type { TrustLevel } from '../../../shared/domain.js';
 

@@ -1,6 +1,6 @@
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
-import { newId } from '../directory/credentials.js';
+import { newId } from '../store/credentials.js';
 import { DirectoryError } from '../directory/errors.js';
 import type { Db } from '../store/database.js';
 import { type PolicyEngine, PolicyInvalid, type PolicyText } from './policy-engine.js';

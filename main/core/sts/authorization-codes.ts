@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.js';
-import { hashSecret, randomSecret } from '../directory/credentials.js';
+import { hashSecret, randomSecret } from '../store/credentials.js';
 import type { Db } from '../store/database.js';
 
 /** OAuth 2.1 §4.1.2: a code lives briefly; ours at most 60 seconds. */

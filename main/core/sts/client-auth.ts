@@ -1,6 +1,6 @@
 import type { ClientAuthMethod, TrustLevel } from '../../../shared/domain.js';
 import type { Application, Applications } from '../directory/applications.js';
-import { hashSecret, secretMatches } from '../directory/credentials.js';
+import { hashSecret, secretMatches } from '../store/credentials.js';
 import { AssertionRejected, type AssertionVerifier } from './assertions.js';
 import { InvalidClient, InvalidRequest } from '../oauth/errors.js';
 import type { Params } from '../oauth/params.js';

@@ -1,4 +1,4 @@
-import { resourceIdentifier, scopeToken } from '../../../shared/admin-api.js';
+import { isResourceIdentifier, isScopeToken } from '../../../shared/domain.js';
 import type { Application, Applications } from '../directory/applications.js';
 import type { Resource, Resources } from '../directory/resources.js';
 import { isIdentityScope } from './user-audience.js';
@@ -15,7 +15,7 @@ export type Refuse = (error: string, description: string, reason?: string) => ne
 export function resolveResources(app: Application, asked: readonly string[], directory: { applications: Applications; resources: Resources }, fail: Refuse): Resource[] {
   const resources: Resource[] = [];
   for (const identifier of new Set(asked)) {
-    if (!resourceIdentifier.safeParse(identifier).success) fail('invalid_target', 'resource must be an absolute URI without a fragment');
+    if (!isResourceIdentifier(identifier)) fail('invalid_target', 'resource must be an absolute URI without a fragment');
     const resource = directory.resources.get(identifier);
     const allowed = resource && (app.registration === 'dynamic' || directory.applications.hasDependency(app.clientId, identifier));
     if (!resource || !allowed) fail('invalid_target', 'the resource is unknown or not available to this client', resource ? 'resource is not a dependency of the client' : 'unknown resource');
@@ -36,7 +36,7 @@ export function resolveScopes(app: Application, resources: readonly Resource[], 
   if (scopeParam === undefined) return [...allowed];
   const asked = [...new Set(scopeParam.split(' ').filter(Boolean))];
   for (const scope of asked) {
-    if (!scopeToken.safeParse(scope).success) fail('invalid_scope', 'malformed scope');
+    if (!isScopeToken(scope)) fail('invalid_scope', 'malformed scope');
     if (!isIdentityScope(scope) && !allowed.has(scope)) fail('invalid_scope', 'a requested scope is not available for the requested resources', `scope not allowed: ${scope.slice(0, 100)}`);
   }
   return asked;

@@ -2,16 +2,8 @@ import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import { randomUUID } from 'node:crypto';
 import { signCompactJws } from './jws.js';
 import type { SigningKeys } from './signing-keys.js';
+import type { ActClaim } from '../oauth/claims.js';
 
-/**
- * RFC 8693 §4.1: the actor, and inside it the actor before it (most recent outermost). Latchkey's actors
- * are applications: `sub` is the application's autonomous subject (`client:<client_id>`), `client_id` its id.
- */
-export interface ActClaim {
-  sub: string;
-  client_id: string;
-  act?: ActClaim | undefined;
-}
 
 /** Claims Latchkey puts in an access token besides iss, exp, iat and jti (RFC 9068 §2.2, DESIGN.md §3). */
 export interface AccessTokenClaims {

@@ -6,7 +6,7 @@ import type { Resource } from '../directory/resources.js';
 import type { GroupCommit } from '../store/group-commit.js';
 import { AccessDenied, OAuthError, ServerError, TemporarilyUnavailable } from '../oauth/errors.js';
 import { VaultError } from '../vault/key-vault.js';
-import type { ActClaim } from './access-token.js';
+import type { ActClaim } from '../oauth/claims.js';
 import type { IssuanceDecider, TokenResponse } from './issuance.js';
 import type { PolicyAction } from '../policy/policy-engine.js';
 

@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.js';
 import { epochSeconds } from '../clock.js';
-import { hashSecret, newId, randomSecret } from '../directory/credentials.js';
+import { hashSecret, newId, randomSecret } from '../store/credentials.js';
 import type { Db } from '../store/database.js';
 import type { TokenChains } from './token-chain.js';
 

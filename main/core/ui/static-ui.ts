@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { sendError } from '../transport/http-app.js';
 import { NotFound } from '../oauth/errors.js';
-import { PAGE_HEADERS, UI_CONTENT_SECURITY_POLICY } from './page-headers.js';
+import { PAGE_HEADERS, UI_CONTENT_SECURITY_POLICY } from '../transport/page-headers.js';
 
 /** The UI's pages: its own CSP, never framed, never cached (a new build must show at once). */
 const UI_PAGE_HEADERS = { ...PAGE_HEADERS, 'content-security-policy': UI_CONTENT_SECURITY_POLICY };

@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { Clock } from '../clock.js';
-import { newId } from '../directory/credentials.js';
+import { newId } from '../store/credentials.js';
 import type { Db } from '../store/database.js';
 import type { KeyVault, VaultMeta } from './key-vault.js';
 import { VaultError } from './key-vault.js';

@@ -7,7 +7,7 @@ import type { Consents } from '../../consent/consents.js';
 import { downstreamTree, parseDownstream, serializeDownstream, type DownstreamHop } from '../../consent/downstream.js';
 import type { UiSession } from '../../consent/ui-sessions.js';
 import type { Application, Applications } from '../../directory/applications.js';
-import { hashSecret, newId, randomSecret, secretMatches } from '../../directory/credentials.js';
+import { hashSecret, newId, randomSecret, secretMatches } from '../../store/credentials.js';
 import type { Resource, Resources } from '../../directory/resources.js';
 import type { User, Users } from '../../directory/users.js';
 import type { Db } from '../../store/database.js';
@@ -16,7 +16,7 @@ import { AccessDenied, OAuthError } from '../../oauth/errors.js';
 import type { IssuanceDecider } from '../../tokens/issuance.js';
 import type { Params } from '../../oauth/params.js';
 import { isWellFormedChallenge } from '../pkce.js';
-import { redirectUriMatches, withQuery } from '../redirect-uri.js';
+import { redirectUriMatches, withQuery } from '../../oauth/redirect-uri.js';
 import { resolveResources, resolveScopes } from '../requested-access.js';
 import { isIdentityScope } from '../user-audience.js';
 

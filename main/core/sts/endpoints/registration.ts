@@ -1,10 +1,9 @@
-import { GRANT_TYPES, ID_TOKEN_ALGS, type GrantType, type IdTokenAlg } from '../../../../shared/domain.js';
-import { scopeToken } from '../../../../shared/admin-api.js';
+import { GRANT_TYPES, ID_TOKEN_ALGS, type GrantType, type IdTokenAlg, isScopeToken } from '../../../../shared/domain.js';
 import type { AuditLog } from '../../audit/audit-log.js';
 import type { Application, Applications } from '../../directory/applications.js';
 import type { TokenBucket } from '../../transport/token-bucket.js';
 import { InvalidClientMetadata, InvalidRedirectUri, OAuthError, TooManyRequests } from '../../oauth/errors.js';
-import { redirectUriProblem } from '../redirect-uri.js';
+import { redirectUriProblem } from '../../oauth/redirect-uri.js';
 
 export interface RegistrationLimits {
   /** Registrations per minute once the burst is spent, for the whole broker. */
@@ -153,7 +152,7 @@ function parseClientMetadata(body: unknown): ClientMetadata {
   // `scope` is well-formed or refused, and not kept: what a dynamic client gets is decided per request by
   // the user's consent, never by what it claimed at registration.
   const scope = field('scope');
-  if (scope !== undefined && (typeof scope !== 'string' || scope.length > 1000 || !scope.split(' ').filter(Boolean).every((token) => scopeToken.safeParse(token).success))) {
+  if (scope !== undefined && (typeof scope !== 'string' || scope.length > 1000 || !scope.split(' ').filter(Boolean).every((token) => isScopeToken(token)))) {
     throw new InvalidClientMetadata('scope must be a space-separated list of scope tokens');
   }
 

@@ -1,6 +1,6 @@
+import { isResourceIdentifier, isScopeToken } from '../../../../shared/domain.js';
 import type { Application, Applications } from '../../directory/applications.js';
 import type { Resource, Resources } from '../../directory/resources.js';
-import { resourceIdentifier, scopeToken } from '../../../../shared/admin-api.js';
 import { InvalidScope, InvalidTarget } from '../../oauth/errors.js';
 import type { AccessTokenRequest, Issuance, TokenResponse } from '../../tokens/issuance.js';
 import type { SecretRelease } from '../../tokens/secret-release.js';
@@ -38,7 +38,7 @@ export function resolveAutonomousTarget(app: Application, params: Params, applic
     if (dependencies.length !== 1) throw new InvalidTarget('the resource parameter is required');
     identifier = dependencies[0]!;
   }
-  if (!resourceIdentifier.safeParse(identifier).success) throw new InvalidTarget('resource must be an absolute URI without a fragment');
+  if (!isResourceIdentifier(identifier)) throw new InvalidTarget('resource must be an absolute URI without a fragment');
   const resource = resources.get(identifier);
   // One answer for unknown and not-allowed: the endpoint is not a directory of resources.
   if (!resource || !applications.hasDependency(app.clientId, identifier)) {
@@ -56,7 +56,7 @@ export function resolveAutonomousTarget(app: Application, params: Params, applic
   if (scopeParam === undefined) return { resource, scopes: allowed };
   const asked = [...new Set(scopeParam.split(' ').filter(Boolean))];
   for (const scope of asked) {
-    if (!scopeToken.safeParse(scope).success) throw new InvalidScope('malformed scope');
+    if (!isScopeToken(scope)) throw new InvalidScope('malformed scope');
     if (!allowed.includes(scope)) throw new InvalidScope('a requested scope is not allowed', { reason: `scope not allowed: ${scope}` });
   }
   return { resource, scopes: asked };

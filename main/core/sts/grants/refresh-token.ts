@@ -1,5 +1,4 @@
-import { GRANT_TYPES } from '../../../../shared/domain.js';
-import { scopeToken } from '../../../../shared/admin-api.js';
+import { GRANT_TYPES, isScopeToken } from '../../../../shared/domain.js';
 import type { AuditLog } from '../../audit/audit-log.js';
 import type { Clock } from '../../clock.js';
 import { epochSeconds } from '../../clock.js';
@@ -72,7 +71,7 @@ export class RefreshTokenGrant implements GrantHandler {
     const scopeParam = params.get('scope');
     const scopes = scopeParam === undefined ? family.scopes : [...new Set(scopeParam.split(' ').filter(Boolean))];
     for (const scope of scopes) {
-      if (!scopeToken.safeParse(scope).success) throw new InvalidScope('malformed scope');
+      if (!isScopeToken(scope)) throw new InvalidScope('malformed scope');
       if (!family.scopes.includes(scope)) throw new InvalidScope('the scope exceeds what was granted', { reason: `scope not granted: ${scope.slice(0, 100)}` });
     }
     // RFC 8707 §2.2: the same authorization may buy a token for another resource the user consented to.

@@ -1,11 +1,10 @@
-import { GRANT_TYPES, TOKEN_TYPES } from '../../../../shared/domain.js';
-import { resourceIdentifier, scopeToken } from '../../../../shared/admin-api.js';
+import { GRANT_TYPES, TOKEN_TYPES, isResourceIdentifier, isScopeToken } from '../../../../shared/domain.js';
 import type { Clock } from '../../clock.js';
 import { epochSeconds } from '../../clock.js';
 import { findHop } from '../../consent/downstream.js';
 import type { Application, Applications } from '../../directory/applications.js';
 import type { Resource, Resources } from '../../directory/resources.js';
-import type { ActClaim } from '../../tokens/access-token.js';
+import type { ActClaim } from '../../oauth/claims.js';
 import { verifyAccessToken } from '../../tokens/access-token.js';
 import { autonomousSubject, type Issuance, type TokenResponse } from '../../tokens/issuance.js';
 import type { SigningKeys } from '../../tokens/signing-keys.js';
@@ -230,7 +229,7 @@ export class TokenExchangeGrant implements GrantHandler {
     if (named.length === 0) throw new InvalidTarget('name the target with resource (or audience)');
     if (named.length > 1) throw new InvalidTarget('ask for one target per token');
     const identifier = named[0]!;
-    if (!resourceIdentifier.safeParse(identifier).success) throw new InvalidTarget('resource must be an absolute URI without a fragment');
+    if (!isResourceIdentifier(identifier)) throw new InvalidTarget('resource must be an absolute URI without a fragment');
     const resource = this.resources.get(identifier);
     if (!resource || !this.applications.hasDependency(requester.clientId, identifier)) {
       throw new InvalidTarget('the resource is unknown or not available to this client', { reason: resource ? 'target is not a dependency of the requester' : 'unknown target' });
@@ -278,7 +277,7 @@ export class TokenExchangeGrant implements GrantHandler {
     if (scopeParam === undefined) return allowed;
     const asked = [...new Set(scopeParam.split(' ').filter(Boolean))];
     for (const scope of asked) {
-      if (!scopeToken.safeParse(scope).success) throw new InvalidScope('malformed scope');
+      if (!isScopeToken(scope)) throw new InvalidScope('malformed scope');
       if (!allowed.includes(scope)) throw new InvalidScope('a requested scope is not allowed for this exchange', { reason: `scope not allowed: ${scope.slice(0, 100)}` });
     }
     return asked;
