@@ -20,8 +20,8 @@ import { AuthorizationCodes } from './sts/authorization-codes.js';
 import { AuthorizationEndpoint } from './sts/endpoints/authorize.js';
 import { UserInfoEndpoint } from './sts/endpoints/userinfo.js';
 import { DEFAULT_REGISTRATION_LIMITS, RegistrationEndpoint, type RegistrationLimits } from './sts/endpoints/registration.js';
-import { deleteApplication } from './directory/application-deletion.js';
-import { endAccessToRemovedResources } from './directory/dependency-removal.js';
+import { deleteApplication } from './consent/application-deletion.js';
+import { endAccessToRemovedResources } from './consent/dependency-removal.js';
 import { TokenBucket } from './transport/token-bucket.js';
 import { AuthorizationCodeGrant } from './sts/grants/authorization-code.js';
 import { RefreshTokenGrant } from './sts/grants/refresh-token.js';
@@ -35,7 +35,9 @@ import { Consents, withdrawConsent } from './consent/consents.js';
 import { grantBackgroundAccess } from './consent/background-access.js';
 import { UiSessions } from './consent/ui-sessions.js';
 import { ID_TOKEN_LIFETIME_SECONDS } from './tokens/id-token.js';
-import { TokenChains } from './tokens/token-chain.js';
+import { IssuedTokens } from './tokens/issued-tokens.js';
+import { LiveAccessTokens } from './tokens/live-access-tokens.js';
+import { FamilyRevocation } from './tokens/family-revocation.js';
 import { TokenFamilies } from './tokens/token-families.js';
 import { registerUiLogin } from './ui/login.js';
 import { ClientAuthenticator } from './sts/client-auth.js';
@@ -51,7 +53,10 @@ import { IssuerUrls } from './sts/issuer.js';
 import { AgentPause } from './sts/agent-pause.js';
 import { ReplayGuard } from './sts/replay-guard.js';
 import { registerOAuthRoutes } from './sts/routes.js';
-import { Issuance } from './tokens/issuance.js';
+import { CredentialIssuer } from './tokens/credential-issuer.js';
+import { LatchkeyTokenKind } from './tokens/latchkey-token-kind.js';
+import { VaultedSecretKind } from './tokens/vaulted-secret-kind.js';
+import { TargetResolver } from './sts/targets.js';
 import { IssuancePolicy } from './policy/issuance-policy.js';
 import { Policies } from './policy/policies.js';
 import { PolicyEngine } from './policy/policy-engine.js';
@@ -66,8 +71,7 @@ import { KeychainKeyVault } from './vault/keychain.js';
 import { PassphraseKeyVault, type ScryptParams } from './vault/passphrase.js';
 import { Vault } from './vault/vault.js';
 import { ResourceSecrets } from './directory/resource-secrets.js';
-import { SecretRelease } from './tokens/secret-release.js';
-import { BrokeredRelease } from './brokered/brokered-release.js';
+import { UpstreamTokenKind } from './brokered/upstream-token-kind.js';
 import { ProviderAccounts } from './brokered/provider-accounts.js';
 import { ProviderAdmin } from './brokered/provider-admin.js';
 import { ProviderConnections } from './brokered/provider-connections.js';
@@ -114,7 +118,7 @@ export class Broker {
   readonly sessions: UiSessions;
   readonly consents: Consents;
   readonly families: TokenFamilies;
-  readonly chains: TokenChains;
+  readonly issuedTokens: IssuedTokens;
   readonly codes: AuthorizationCodes;
   /** The approval queue of backchannel authentication (CIBA); its prompters ask the user. */
   readonly approvals: Approvals;
@@ -160,8 +164,8 @@ export class Broker {
     this.replay = new ReplayGuard(this.db);
     this.sessions = new UiSessions(this.db, this.clock);
     this.consents = new Consents(this.db, this.clock);
-    this.chains = new TokenChains(this.db);
-    this.families = new TokenFamilies(this.db, this.clock, this.chains);
+    this.issuedTokens = new IssuedTokens(this.db, { applications: this.applications, users: this.users });
+    this.families = new TokenFamilies(this.db, this.clock, this.issuedTokens);
     this.codes = new AuthorizationCodes(this.db, this.clock);
     this.approvals = new Approvals(this.db, this.clock, this.applications, this.consents, this.audit, this.log);
     this.approvals.addPrompter(this.approvalFeed);
@@ -181,34 +185,42 @@ export class Broker {
     this.policyEngine = new PolicyEngine();
     this.policies = new Policies(this.db, this.policyEngine, this.audit, this.clock);
     const policy = new IssuancePolicy(this.policyEngine, this.resources, this.users);
-    const issuance = new Issuance(this.db, this.groupCommit, this.keys, this.audit, this.clock, issuer, policy);
-    const release = new SecretRelease(this.groupCommit, new ResourceSecrets(this.db, this.vault), this.audit, policy);
+    const secrets = new ResourceSecrets(this.db, this.vault);
     // Brokered access (issue 5 item 4): openid-client is loaded on first use, never at start.
     this.providers = new Providers(this.db, this.vault, this.clock);
     this.providerAccounts = new ProviderAccounts(this.db, this.vault, this.clock);
     const upstreamClients = new UpstreamClients(this.providers, this.clock);
     const upstreamTokens = new UpstreamTokens(this.providerAccounts, upstreamClients, this.audit, transaction, this.clock, issuer);
-    const brokered = new BrokeredRelease(this.groupCommit, this.providers, upstreamTokens, this.audit, policy, this.clock);
     this.providerConnections = new ProviderConnections(this.db, this.vault, this.providers, this.resources, this.providerAccounts, upstreamClients, this.audit, transaction, this.clock, issuer);
     const providerAdmin = new ProviderAdmin(this.providers, this.providerAccounts, this.providerConnections, upstreamClients, this.resources, this.users, this.audit, transaction, this.log);
-    const userTokens = new UserTokens(this.families, this.resources, this.keys, issuance, brokered, this.clock, issuer);
+    // The credential pipeline (docs/ARCHITECTURE.md): the token endpoint builds each request's context, a grant
+    // decides what to issue, the issuer issues it through the kind of the target's credential type.
+    const credentials = new CredentialIssuer([
+      new LatchkeyTokenKind(this.keys, this.issuedTokens),
+      new VaultedSecretKind(secrets),
+      new UpstreamTokenKind(this.providers, upstreamTokens, this.clock),
+    ], policy, this.groupCommit, this.audit, this.keys);
+    const targets = new TargetResolver(this.applications, this.resources);
+    const liveTokens = new LiveAccessTokens(this.keys, this.issuedTokens);
+    const replays = new FamilyRevocation(this.families, this.audit, transaction);
+    const userTokens = new UserTokens(this.families, targets);
     const token = new TokenEndpoint([
-      new ClientCredentialsGrant(this.applications, this.resources, issuance, release),
-      new ApiKeyGrant(this.apiKeys, this.applications, this.resources, issuance, release),
-      new JwtBearerGrant(assertions, () => this.issuerUrls.assertionAudiences, this.applications, this.resources, issuance, release),
-      new AuthorizationCodeGrant(this.codes, userTokens, this.families, this.consents, this.users, this.audit, transaction, this.clock),
-      new CibaGrant(this.approvals, userTokens, this.consents, this.users, this.clock),
-      new RefreshTokenGrant(this.families, this.consents, this.users, this.applications, this.resources, this.keys, issuance, brokered, this.audit, transaction, this.clock, issuer),
+      new ClientCredentialsGrant(targets),
+      new ApiKeyGrant(this.apiKeys, this.applications, targets),
+      new JwtBearerGrant(assertions, () => this.issuerUrls.assertionAudiences, targets),
+      new AuthorizationCodeGrant(this.codes, userTokens, this.consents, this.users, replays),
+      new CibaGrant(this.approvals, userTokens, this.consents, this.users),
+      new RefreshTokenGrant(this.families, this.consents, this.users, targets, replays),
       new TokenExchangeGrant(
         [
-          new AccessTokenSubjects(this.db, this.keys, issuer, this.applications, this.resources, this.users, this.chains, this.families, this.consents, this.clock),
+          new AccessTokenSubjects(liveTokens, this.issuedTokens, this.resources, this.families, this.consents),
           new SubstituteUserSubjects(this.users, this.consents, this.families, this.policyEngine),
         ],
-        this.db, this.keys, assertions, () => this.issuerUrls.assertionAudiences, this.applications, this.resources, issuance, release, brokered, this.clock, issuer),
-    ], clients, this.audit, this.agentPause);
+        liveTokens, assertions, () => this.issuerUrls.assertionAudiences, this.applications, targets),
+    ], clients, credentials, this.audit, this.agentPause, this.clock, issuer);
     this.authorization = new AuthorizationEndpoint({
       db: this.db, transaction, applications: this.applications, resources: this.resources, users: this.users,
-      consents: this.consents, codes: this.codes, audit: this.audit, clock: this.clock, issuer, policy,
+      consents: this.consents, codes: this.codes, audit: this.audit, clock: this.clock, issuer, policy, targets,
       brokered: {
         status: (providerId, userId) => this.providerAccounts.get(providerId, userId)?.status ?? 'not_connected',
         providerName: (providerId) => this.providers.get(providerId)?.name ?? providerId,
@@ -221,13 +233,13 @@ export class Broker {
     registerOAuthRoutes(this.http, {
       urls: () => this.issuerUrls,
       token,
-      introspection: new IntrospectionEndpoint(this.db, clients, this.keys, this.applications, this.resources, this.users, this.audit, this.clock, issuer),
-      revocation: new RevocationEndpoint(this.db, clients, this.keys, this.audit, this.clock, issuer, transaction, this.families, this.chains),
+      introspection: new IntrospectionEndpoint(clients, liveTokens, this.resources, this.audit, this.clock, issuer),
+      revocation: new RevocationEndpoint(clients, this.keys, this.audit, this.clock, issuer, transaction, this.families, this.issuedTokens),
       authorization: this.authorization,
-      userinfo: new UserInfoEndpoint(this.db, this.keys, this.applications, this.users, this.audit, this.clock, issuer),
+      userinfo: new UserInfoEndpoint(liveTokens, this.users, this.audit, this.clock, issuer),
       registration: new RegistrationEndpoint(this.applications, this.audit, transaction,
         new TokenBucket(this.clock, registrationLimits.perMinute, registrationLimits.burst), registrationLimits.maxClients),
-      backchannel: new BackchannelAuthenticationEndpoint(clients, this.applications, this.resources, this.users, this.approvals, this.consents, this.audit, this.agentPause),
+      backchannel: new BackchannelAuthenticationEndpoint(clients, this.applications, this.resources, targets, this.users, this.approvals, this.consents, this.audit, this.agentPause),
       sessions: this.sessions,
       keys: this.keys,
       audit: this.audit,
@@ -465,7 +477,8 @@ export class Broker {
     try {
       const now = epochSeconds(this.clock);
       this.replay.sweep(now);
-      this.db.prepare('DELETE FROM issued_tokens WHERE expires_at < ?').run(now - 86_400);
+      // A day past expiry, a record answers nothing introspection would not answer without it.
+      this.issuedTokens.sweep(now - 86_400);
       this.sessions.sweep();
       this.codes.sweep();
       this.families.sweep();

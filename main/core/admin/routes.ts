@@ -6,7 +6,7 @@ import { formatAuditRecord, AUDIT_CSV_COLUMNS } from '../audit/audit-log.js';
 import { DirectoryError } from '../directory/errors.js';
 import type { Applications, CreatedApplication } from '../directory/applications.js';
 import type { ApiKeys } from '../directory/api-keys.js';
-import type { DeletedApplication } from '../directory/application-deletion.js';
+import type { DeletedApplication } from '../consent/application-deletion.js';
 import type { Resources } from '../directory/resources.js';
 import type { ProviderAdmin } from '../brokered/provider-admin.js';
 import type { Users } from '../directory/users.js';

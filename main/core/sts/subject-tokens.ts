@@ -1,18 +1,13 @@
 import type { PolicyEngine } from '../policy/policy-engine.js';
 import { TOKEN_TYPES } from '../../../shared/domain.js';
-import type { Clock } from '../clock.js';
-import { epochSeconds } from '../clock.js';
 import type { Consent, Consents } from '../consent/consents.js';
-import type { Applications } from '../directory/applications.js';
 import type { Resources } from '../directory/resources.js';
 import type { Users } from '../directory/users.js';
-import type { Db } from '../store/database.js';
-import { verifyAccessToken } from '../tokens/access-token.js';
 import type { ActClaim } from '../oauth/claims.js';
-import type { SigningKeys } from '../tokens/signing-keys.js';
-import type { TokenChains } from '../tokens/token-chain.js';
+import type { IssuedTokens, NotLive } from '../tokens/issued-tokens.js';
+import type { LiveAccessTokens } from '../tokens/live-access-tokens.js';
 import type { TokenFamilies } from '../tokens/token-families.js';
-import type { AuthenticatedClient } from './client-auth.js';
+import type { TokenContext } from './grants/grant.js';
 import { InvalidRequest, UnauthorizedClient } from '../oauth/errors.js';
 
 /** Who a token exchange acts for, once its subject token has been verified (RFC 8693 §1.1, §2.1). */
@@ -67,7 +62,7 @@ export interface Impersonation {
  */
 export interface SubjectTokenResolver {
   readonly tokenType: string;
-  resolve(token: string, context: { requester: AuthenticatedClient; transport: 'tcp' | 'socket' }): Promise<ResolvedSubject>;
+  resolve(token: string, context: TokenContext): Promise<ResolvedSubject>;
 }
 
 /**
@@ -76,11 +71,13 @@ export interface SubjectTokenResolver {
  */
 export const badSubjectToken = (reason: string): InvalidRequest => new InvalidRequest('the subject_token is not an active access token this client may exchange', { reason });
 
-interface TokenRow {
-  client_id: string;
-  user_id: string | null;
-  revoked_at: number | null;
-}
+/** The audit reason for a subject token that is not live. */
+const NOT_LIVE: Record<NotLive, string> = {
+  unrecorded: 'subject token is not recorded',
+  revoked: 'subject token is revoked',
+  client_disabled: 'subject token\'s client is disabled or deleted',
+  user_disabled: 'subject token\'s user is disabled',
+};
 
 /**
  * Subject tokens of type `urn:ietf:params:oauth:token-type:access_token`: an access token Latchkey issued
@@ -91,54 +88,44 @@ interface TokenRow {
  */
 export class AccessTokenSubjects implements SubjectTokenResolver {
   readonly tokenType = TOKEN_TYPES.accessToken;
-  private readonly tokenRow;
 
   constructor(
-    db: Db,
-    private readonly keys: SigningKeys,
-    private readonly issuer: () => string,
-    private readonly applications: Applications,
+    private readonly tokens: LiveAccessTokens,
+    private readonly issuedTokens: IssuedTokens,
     private readonly resources: Resources,
-    private readonly users: Users,
-    private readonly chains: TokenChains,
     private readonly families: TokenFamilies,
     private readonly consents: Consents,
-    private readonly clock: Clock,
-  ) {
-    this.tokenRow = db.prepare('SELECT client_id, user_id, revoked_at FROM issued_tokens WHERE jti = ?');
-  }
+  ) {}
 
-  async resolve(token: string, { requester }: { requester: AuthenticatedClient }): Promise<ResolvedSubject> {
-    const payload = await verifyAccessToken(this.keys, this.issuer(), token, epochSeconds(this.clock));
-    if (!payload) throw badSubjectToken('subject token is not a valid, unexpired Latchkey access token');
-    const row = this.tokenRow.get(payload.jti) as TokenRow | undefined;
-    if (!row || row.client_id !== payload.client_id) throw badSubjectToken('subject token is not recorded');
-    if (row.revoked_at !== null) throw badSubjectToken('subject token is revoked');
-    if (!this.applications.get(row.client_id)?.enabled) throw badSubjectToken('subject token\'s client is disabled or deleted');
-    if (row.user_id !== null && !this.users.get(row.user_id)?.enabled) throw badSubjectToken('subject token\'s user is disabled');
+  async resolve(token: string, { client: requester, issuer, now }: TokenContext): Promise<ResolvedSubject> {
+    const verified = await this.tokens.verify(token, issuer, Math.floor(now / 1000));
+    if (!verified) throw badSubjectToken('subject token is not a valid, unexpired Latchkey access token');
+    const { payload, state } = verified;
+    if (!state.live) throw badSubjectToken(NOT_LIVE[state.why]);
+    const row = state.token;
     // RFC 8693 §2.1 leaves who may exchange a token to policy: here, the application the token was sent to.
     if (this.resources.get(payload.aud)?.servedBy !== requester.app.clientId) throw badSubjectToken('subject token is not addressed to the requester (it does not serve the token\'s audience)');
     const depth = payload.delegation_depth ?? 0;
     if (!Number.isInteger(depth) || depth < 0) throw badSubjectToken('subject token has a malformed delegation_depth');
     return {
       sub: payload.sub,
-      userId: row.user_id,
+      userId: row.userId,
       clientId: payload.client_id,
-      originClientId: depth === 0 ? payload.client_id : (this.chains.root(payload.jti)?.clientId ?? payload.client_id),
+      originClientId: depth === 0 ? payload.client_id : (this.issuedTokens.root(payload.jti)?.clientId ?? payload.client_id),
       jti: payload.jti,
       audience: payload.aud,
       scopes: (payload.scope ?? '').split(' ').filter(Boolean),
       exp: payload.exp,
       act: payload.act,
       delegationDepth: depth,
-      consent: row.user_id === null ? null : this.consentOf(payload.jti),
+      consent: row.userId === null ? null : this.consentOf(payload.jti),
       impersonation: null,
     };
   }
 
   /** The consent behind a user's chain: the first token's family names it. */
   private consentOf(jti: string): Consent {
-    const root = this.chains.root(jti);
+    const root = this.issuedTokens.root(jti);
     const family = root?.familyId ? this.families.get(root.familyId) : null;
     const consent = family ? this.consents.get(family.consentId) : null;
     if (!family || family.revokedAt !== null || !consent || consent.revokedAt !== null) throw badSubjectToken('the authorization behind the subject token has ended');
@@ -177,7 +164,7 @@ export class SubstituteUserSubjects implements SubjectTokenResolver {
     private readonly policy: Pick<PolicyEngine, 'mayPermit'>,
   ) {}
 
-  async resolve(token: string, { requester, transport }: { requester: AuthenticatedClient; transport: 'tcp' | 'socket' }): Promise<ResolvedSubject> {
+  async resolve(token: string, { client: requester, transport }: TokenContext): Promise<ResolvedSubject> {
     const refused = (condition: string) => ({ reason: `impersonation refused: ${condition}`, auditDetail: { impersonation: true, condition } });
     if (transport !== 'socket') throw new InvalidRequest('impersonation is only available over the local socket', refused('socket'));
     const app = requester.app;

@@ -2,7 +2,7 @@ import type { Clock } from '../clock.js';
 import { epochSeconds } from '../clock.js';
 import { hashSecret, newId, randomSecret } from '../store/credentials.js';
 import type { Db } from '../store/database.js';
-import type { TokenChains } from './token-chain.js';
+import type { IssuedTokens } from './issued-tokens.js';
 
 /** How long an unused refresh token stays valid; every use rotates it and starts a new period. */
 export const REFRESH_TOKEN_LIFETIME_MS = 30 * 86_400_000;
@@ -64,7 +64,7 @@ export class TokenFamilies {
   private readonly tokenByHash;
   private readonly rotate;
 
-  constructor(private readonly db: Db, private readonly clock: Clock, private readonly chains: TokenChains) {
+  constructor(private readonly db: Db, private readonly clock: Clock, private readonly issuedTokens: IssuedTokens) {
     this.byId = db.prepare('SELECT * FROM token_families WHERE id = ?');
     this.tokenByHash = db.prepare('SELECT family_id, expires_at, rotated_at FROM refresh_tokens WHERE token_hash = ?');
     // Conditional: of two requests presenting the same token, exactly one rotates it.
@@ -124,7 +124,7 @@ export class TokenFamilies {
   revoke(familyId: string, why: string): { revoked: boolean; accessTokens: number } {
     const now = this.clock.now();
     const revoked = this.db.prepare('UPDATE token_families SET revoked_at = ?, revoked_why = ? WHERE id = ? AND revoked_at IS NULL').run(now, why, familyId).changes === 1;
-    const accessTokens = this.chains.revokeFamilyWithDerived(familyId, epochSeconds(this.clock));
+    const accessTokens = this.issuedTokens.revokeFamilyWithDerived(familyId, epochSeconds(this.clock));
     return { revoked, accessTokens };
   }
 

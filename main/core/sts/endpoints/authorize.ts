@@ -13,12 +13,11 @@ import type { User, Users } from '../../directory/users.js';
 import type { Db } from '../../store/database.js';
 import type { AuthorizationCodes } from '../authorization-codes.js';
 import { AccessDenied, OAuthError } from '../../oauth/errors.js';
-import type { IssuanceDecider } from '../../tokens/issuance.js';
+import type { IssuanceDecider } from '../../tokens/credential-issuer.js';
 import type { Params } from '../../oauth/params.js';
 import { isWellFormedChallenge } from '../pkce.js';
 import { redirectUriMatches, withQuery } from '../../oauth/redirect-uri.js';
-import { resolveResources, resolveScopes } from '../requested-access.js';
-import { isIdentityScope } from '../user-audience.js';
+import { isIdentityScope, type TargetResolver } from '../targets.js';
 
 /** How long the user has to answer a consent page. */
 const TRANSACTION_LIFETIME_MS = 10 * 60_000;
@@ -89,6 +88,7 @@ export interface AuthorizationDeps {
   audit: AuditLog;
   clock: Clock;
   issuer: () => string;
+  targets: TargetResolver;
   /** Cedar (issue 5 item 1): a request no policy permits is refused before the user is asked. */
   policy: IssuanceDecider;
   /** Brokered resources' upstream accounts (issue 5 item 4): the consent page offers to connect missing ones. */
@@ -314,8 +314,8 @@ export class AuthorizationEndpoint {
     // OIDC Core §3.1.2.1: none with any other value is an error.
     if (prompts.has('none') && prompts.size > 1) fail('invalid_request', 'prompt=none cannot be combined with other values');
 
-    const resources = resolveResources(app, params.all('resource'), this.deps, fail);
-    const scopes = resolveScopes(app, resources, params.get('scope'), fail);
+    const resources = this.deps.targets.requestedResources(app, params.all('resource'), fail);
+    const scopes = this.deps.targets.requestedScopes(app, resources, params.get('scope'), fail);
     return { app, redirectUri, redirectUriGiven: presented !== undefined, state, nonce, codeChallenge: codeChallenge!, scopes, resources, prompts };
   }
 

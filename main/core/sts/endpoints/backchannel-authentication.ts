@@ -10,7 +10,7 @@ import type { AgentPause } from '../agent-pause.js';
 import { CLIENT_AUTH_PARAMETERS, type AuthenticatedClient, type ClientAuthenticator } from '../client-auth.js';
 import { InvalidClient, InvalidRequest, OAuthError, UnauthorizedClient } from '../../oauth/errors.js';
 import type { Params } from '../../oauth/params.js';
-import { resolveResources, resolveScopes } from '../requested-access.js';
+import type { TargetResolver } from '../targets.js';
 
 /** RFC 8707 §2 allows `resource` more than once; every other parameter at most once. */
 const REPEATABLE = new Set(['resource']);
@@ -43,6 +43,7 @@ export class BackchannelAuthenticationEndpoint {
     private readonly clients: ClientAuthenticator,
     private readonly applications: Applications,
     private readonly resources: Resources,
+    private readonly targets: TargetResolver,
     private readonly users: Users,
     private readonly approvals: Approvals,
     private readonly consents: Consents,
@@ -70,8 +71,8 @@ export class BackchannelAuthenticationEndpoint {
       const fail = (error: string, description: string, reason?: string): never => {
         throw new OAuthError(error, 400, description, { reason: reason ?? description });
       };
-      const resources = resolveResources(app, params.all('resource'), { applications: this.applications, resources: this.resources }, fail);
-      const scopes = resolveScopes(app, resources, params.get('scope'), fail);
+      const resources = this.targets.requestedResources(app, params.all('resource'), fail);
+      const scopes = this.targets.requestedScopes(app, resources, params.get('scope'), fail);
       const bindingMessage = params.get('binding_message') ?? null;
       if (bindingMessage !== null) {
         // CIBA §13: invalid_binding_message. Shown in terminals and windows as one line: no control or invisible

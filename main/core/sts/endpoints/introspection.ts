@@ -1,12 +1,8 @@
 import type { AuditLog } from '../../audit/audit-log.js';
 import type { Clock } from '../../clock.js';
 import { epochSeconds } from '../../clock.js';
-import type { Applications } from '../../directory/applications.js';
 import type { Resources } from '../../directory/resources.js';
-import type { Users } from '../../directory/users.js';
-import type { Db } from '../../store/database.js';
-import { verifyAccessToken } from '../../tokens/access-token.js';
-import type { SigningKeys } from '../../tokens/signing-keys.js';
+import type { LiveAccessTokens } from '../../tokens/live-access-tokens.js';
 import type { AuthenticatedClient, ClientAuthenticator } from '../client-auth.js';
 import { InvalidClient, InvalidRequest, OAuthError } from '../../oauth/errors.js';
 import type { Params } from '../../oauth/params.js';
@@ -35,21 +31,14 @@ const INACTIVE = { active: false } as const;
  * nothing more (§2.2: do not reveal why).
  */
 export class IntrospectionEndpoint {
-  private readonly tokenRow;
-
   constructor(
-    db: Db,
     private readonly clients: ClientAuthenticator,
-    private readonly keys: SigningKeys,
-    private readonly applications: Applications,
+    private readonly tokens: LiveAccessTokens,
     private readonly resources: Resources,
-    private readonly users: Users,
     private readonly audit: AuditLog,
     private readonly clock: Clock,
     private readonly issuer: () => string,
-  ) {
-    this.tokenRow = db.prepare('SELECT client_id, user_id, revoked_at FROM issued_tokens WHERE jti = ?');
-  }
+  ) {}
 
   async handle(params: Params, authorization: string | undefined): Promise<IntrospectionResponse> {
     let caller: AuthenticatedClient | null = null;
@@ -70,16 +59,11 @@ export class IntrospectionEndpoint {
   }
 
   private async introspect(caller: AuthenticatedClient, token: string): Promise<IntrospectionResponse> {
-    const now = epochSeconds(this.clock);
-    const payload = await verifyAccessToken(this.keys, this.issuer(), token, now);
-    if (!payload) return INACTIVE;
-    const row = this.tokenRow.get(payload.jti) as { client_id: string; user_id: string | null; revoked_at: number | null } | undefined;
-    if (!row || row.revoked_at !== null || row.client_id !== payload.client_id) return INACTIVE;
-    const client = this.applications.get(row.client_id);
-    if (!client?.enabled) return INACTIVE;
-    if (row.user_id !== null && !this.users.get(row.user_id)?.enabled) return INACTIVE;
+    const verified = await this.tokens.verify(token, this.issuer(), epochSeconds(this.clock));
+    if (!verified?.state.live) return INACTIVE;
+    const { payload } = verified;
     const servedBy = this.resources.get(payload.aud)?.servedBy ?? null;
-    if (caller.app.clientId !== row.client_id && caller.app.clientId !== servedBy) return INACTIVE;
+    if (caller.app.clientId !== payload.client_id && caller.app.clientId !== servedBy) return INACTIVE;
 
     return {
       active: true,

@@ -1,10 +1,9 @@
 import type { AuditLog } from '../../audit/audit-log.js';
 import type { Clock } from '../../clock.js';
 import { epochSeconds } from '../../clock.js';
-import type { Db } from '../../store/database.js';
 import { verifyAccessToken } from '../../tokens/access-token.js';
 import type { SigningKeys } from '../../tokens/signing-keys.js';
-import type { TokenChains } from '../../tokens/token-chain.js';
+import type { IssuedTokens } from '../../tokens/issued-tokens.js';
 import type { TokenFamilies } from '../../tokens/token-families.js';
 import type { AuthenticatedClient, ClientAuthenticator } from '../client-auth.js';
 import { InvalidClient, InvalidRequest, OAuthError, TemporarilyUnavailable } from '../../oauth/errors.js';
@@ -16,10 +15,7 @@ import type { Params } from '../../oauth/params.js';
  * revocation cannot be stored, the answer is 503, never a 200 that would leave a live token behind.
  */
 export class RevocationEndpoint {
-  private readonly tokenRow;
-
   constructor(
-    db: Db,
     private readonly clients: ClientAuthenticator,
     private readonly keys: SigningKeys,
     private readonly audit: AuditLog,
@@ -27,10 +23,8 @@ export class RevocationEndpoint {
     private readonly issuer: () => string,
     private readonly transaction: <T>(work: () => T) => T,
     private readonly families: TokenFamilies,
-    private readonly chains: TokenChains,
-  ) {
-    this.tokenRow = db.prepare('SELECT client_id, subject, audience, revoked_at FROM issued_tokens WHERE jti = ?');
-  }
+    private readonly issuedTokens: IssuedTokens,
+  ) {}
 
   async handle(params: Params, authorization: string | undefined): Promise<void> {
     let caller: AuthenticatedClient | null = null;
@@ -58,16 +52,16 @@ export class RevocationEndpoint {
   }
 
   private revokeOwn(caller: AuthenticatedClient, jti: string): void {
-    const row = this.tokenRow.get(jti) as { client_id: string; subject: string; audience: string; revoked_at: number | null } | undefined;
-    if (!row) return;
+    const token = this.issuedTokens.find(jti);
+    if (!token) return;
     // §2.1: the server verifies the token was issued to the requesting client; if not, the request is refused.
-    if (row.client_id !== caller.app.clientId) throw new InvalidRequest('the token was not issued to this client', { reason: 'token belongs to another client' });
-    if (row.revoked_at !== null) return;
+    if (token.clientId !== caller.app.clientId) throw new InvalidRequest('the token was not issued to this client', { reason: 'token belongs to another client' });
+    if (token.revokedAt !== null) return;
     try {
       this.transaction(() => {
         // The tokens exchanged from this one (and from those) go with it (issue 4 item 1).
-        const revoked = this.chains.revokeWithDerived(jti, epochSeconds(this.clock));
-        this.audit.append({ event: 'token.revoked', decision: 'info', clientId: row.client_id, subject: row.subject, resource: row.audience, jti, reason: 'revoked by its client',
+        const revoked = this.issuedTokens.revokeWithDerived(jti, epochSeconds(this.clock));
+        this.audit.append({ event: 'token.revoked', decision: 'info', clientId: token.clientId, subject: token.subject, resource: token.audience, jti, reason: 'revoked by its client',
           detail: { derived_tokens: Math.max(0, revoked - 1) } });
       });
     } catch (error) {

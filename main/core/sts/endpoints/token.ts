@@ -1,10 +1,11 @@
 import { GRANT_TYPE_ALIASES } from '../../../../shared/domain.js';
 import type { AuditLog } from '../../audit/audit-log.js';
-import type { TokenResponse } from '../../tokens/issuance.js';
+import type { Clock } from '../../clock.js';
+import type { CredentialIssuer, TokenResponse } from '../../tokens/credential-issuer.js';
 import type { AgentPause } from '../agent-pause.js';
 import { CLIENT_AUTH_PARAMETERS, type AuthenticatedClient, type ClientAuthenticator } from '../client-auth.js';
 import { InvalidClient, InvalidRequest, OAuthError, UnauthorizedClient, UnsupportedGrantType } from '../../oauth/errors.js';
-import type { GrantHandler } from '../grants/grant.js';
+import type { GrantHandler, TokenContext } from '../grants/grant.js';
 import type { Params } from '../../oauth/params.js';
 
 /** RFC 8707 §2 and RFC 8693 §2.1 allow `resource` and `audience` more than once. */
@@ -18,13 +19,22 @@ export interface TokenRequest {
 
 /**
  * The token endpoint as a fixed pipeline (oidc-provider's): refuse duplicates → find the grant →
- * authenticate the client → check the grant is allowed for it → hand the grant only its own parameters.
- * Every refusal is audited; HTTP is the caller's business.
+ * authenticate the client (or let the grant's own credential do it) → check the grant is allowed for it →
+ * build the request's context once → the grant decides what to issue from its own parameters → the
+ * credential issuer issues it. Every refusal is audited; HTTP is the caller's business.
  */
 export class TokenEndpoint {
   private readonly grants: Map<string, GrantHandler>;
 
-  constructor(grants: GrantHandler[], private readonly clients: ClientAuthenticator, private readonly audit: AuditLog, private readonly pause: AgentPause) {
+  constructor(
+    grants: GrantHandler[],
+    private readonly clients: ClientAuthenticator,
+    private readonly issuer: CredentialIssuer,
+    private readonly audit: AuditLog,
+    private readonly pause: AgentPause,
+    private readonly clock: Clock,
+    private readonly issuerUrl: () => string,
+  ) {
     this.grants = new Map(grants.map((grant) => [grant.grantType, grant]));
   }
 
@@ -48,18 +58,14 @@ export class TokenEndpoint {
       const grant = this.grants.get(grantType);
       if (!grant) throw new UnsupportedGrantType('the grant type is not supported');
 
-      client = await this.clients.authenticate(request.authorization, params);
-      if (!client && !grant.authenticatesItself) throw new InvalidClient('client authentication is required');
-      if (grant.confidentialClientsOnly && client?.app.clientType !== 'confidential') throw new InvalidClient('this grant type is for confidential clients only; authenticate the client');
-      // Grants that carry their own credential are allowed by holding it; the others by registration.
-      if (client && !grant.authenticatesItself && !client.app.grantTypes.includes(grant.grantType)) {
-        throw new UnauthorizedClient('the client may not use this grant type');
-      }
-      return await grant.handle({
-        client,
-        params: params.pick(new Set([...grant.parameters, ...CLIENT_AUTH_PARAMETERS])),
-        transport: request.transport,
-      });
+      const presented = await this.clients.authenticate(request.authorization, params);
+      client = presented;
+      const own = params.pick(new Set([...grant.parameters, ...CLIENT_AUTH_PARAMETERS]));
+      // A grant that carries its own credential is allowed by holding it; the others by registration.
+      const authenticated = grant.authenticate ? await grant.authenticate(own, presented) : registeredFor(grant, presented);
+      client = authenticated;
+      const context: TokenContext = { client: authenticated, params: own, transport: request.transport, grantType: grant.grantType, now: this.clock.now(), issuer: this.issuerUrl() };
+      return await this.issuer.issue(context, await grant.handle(context));
     } catch (error) {
       if (error instanceof OAuthError) this.recordRefusal(error, params, client, grantType);
       throw error;
@@ -82,4 +88,12 @@ export class TokenEndpoint {
       // The refusal stands whether or not it could be recorded; issuing is what must never go unrecorded.
     }
   }
+}
+
+/** The client the request authenticated, when it may use a grant that needs its registration. */
+function registeredFor(grant: GrantHandler, presented: AuthenticatedClient | null): AuthenticatedClient {
+  if (!presented) throw new InvalidClient('client authentication is required');
+  if (grant.confidentialClientsOnly && presented.app.clientType !== 'confidential') throw new InvalidClient('this grant type is for confidential clients only; authenticate the client');
+  if (!presented.app.grantTypes.includes(grant.grantType)) throw new UnauthorizedClient('the client may not use this grant type');
+  return presented;
 }

@@ -1,11 +1,8 @@
 import type { AuditLog } from '../../audit/audit-log.js';
 import type { Clock } from '../../clock.js';
 import { epochSeconds } from '../../clock.js';
-import type { Applications } from '../../directory/applications.js';
 import type { Users } from '../../directory/users.js';
-import type { Db } from '../../store/database.js';
-import { verifyAccessToken } from '../../tokens/access-token.js';
-import type { SigningKeys } from '../../tokens/signing-keys.js';
+import type { LiveAccessTokens } from '../../tokens/live-access-tokens.js';
 import { OAuthError } from '../../oauth/errors.js';
 
 const REALM = 'realm="latchkey"';
@@ -24,19 +21,13 @@ export type UserInfo = { sub: string; name?: string; email?: string; email_verif
  * whose scope includes `openid`; claims by scope (§5.4): profile → name, email → email and email_verified.
  */
 export class UserInfoEndpoint {
-  private readonly tokenRow;
-
   constructor(
-    db: Db,
-    private readonly keys: SigningKeys,
-    private readonly applications: Applications,
+    private readonly tokens: LiveAccessTokens,
     private readonly users: Users,
     private readonly audit: AuditLog,
     private readonly clock: Clock,
     private readonly issuer: () => string,
-  ) {
-    this.tokenRow = db.prepare('SELECT client_id, user_id, revoked_at FROM issued_tokens WHERE jti = ?');
-  }
+  ) {}
 
   async handle(authorization: string | undefined, tokenInQuery: boolean): Promise<UserInfo> {
     let clientId: string | null = null;
@@ -48,18 +39,18 @@ export class UserInfoEndpoint {
         if (authorization === undefined) throw challenge(401, null, 'an access token is required');
         throw challenge(401, 'invalid_token', 'the access token is malformed');
       }
-      const payload = await verifyAccessToken(this.keys, this.issuer(), match[1]!, epochSeconds(this.clock));
-      if (!payload) throw challenge(401, 'invalid_token', 'the access token is invalid or expired');
+      const verified = await this.tokens.verify(match[1]!, this.issuer(), epochSeconds(this.clock));
+      if (!verified) throw challenge(401, 'invalid_token', 'the access token is invalid or expired');
+      const { payload, state } = verified;
       clientId = payload.client_id;
-      const row = this.tokenRow.get(payload.jti) as { client_id: string; user_id: string | null; revoked_at: number | null } | undefined;
-      if (!row || row.revoked_at !== null || row.user_id === null || row.user_id !== payload.sub) throw challenge(401, 'invalid_token', 'the access token is invalid or revoked');
-      if (!this.applications.get(row.client_id)?.enabled) throw challenge(401, 'invalid_token', 'the access token is invalid or revoked');
+      // Live, and a user's own token: an autonomous token names no user to describe.
+      if (!state.live || state.token.userId === null || state.token.userId !== payload.sub) throw challenge(401, 'invalid_token', 'the access token is invalid or revoked');
       // The token must be meant for Latchkey itself (RFC 9068 §4: the audience is checked by whoever accepts it).
       if (payload.aud !== this.issuer()) throw challenge(401, 'invalid_token', 'the access token is not meant for the userinfo endpoint');
       const scopes = (payload.scope ?? '').split(' ');
       if (!scopes.includes('openid')) throw challenge(403, 'insufficient_scope', 'the openid scope is required');
-      const user = this.users.get(row.user_id);
-      if (!user?.enabled) throw challenge(401, 'invalid_token', 'the access token is invalid or revoked');
+      const user = this.users.get(state.token.userId);
+      if (!user) throw challenge(401, 'invalid_token', 'the access token is invalid or revoked');
       return {
         sub: user.id,
         ...(scopes.includes('profile') ? { name: user.name } : {}),

@@ -1,11 +1,10 @@
 import { GRANT_TYPES } from '../../../../shared/domain.js';
-import type { Clock } from '../../clock.js';
 import type { Approval, Approvals } from '../../consent/approvals.js';
 import type { Consents } from '../../consent/consents.js';
 import type { Users } from '../../directory/users.js';
-import type { TokenResponse } from '../../tokens/issuance.js';
-import { AccessDenied, InvalidClient, InvalidGrant, InvalidRequest, OAuthError } from '../../oauth/errors.js';
-import type { GrantContext, GrantHandler } from './grant.js';
+import { AccessDenied, InvalidGrant, InvalidRequest, OAuthError } from '../../oauth/errors.js';
+import type { Issuance } from '../../tokens/credential-issuer.js';
+import type { GrantHandler, TokenContext } from './grant.js';
 import type { UserTokens } from './user-tokens.js';
 
 /** One answer for every auth_req_id that is not the caller's to redeem. */
@@ -33,7 +32,6 @@ class ExpiredToken extends OAuthError {
 export class CibaGrant implements GrantHandler {
   readonly grantType = GRANT_TYPES.ciba;
   readonly parameters = new Set(['auth_req_id', 'resource']);
-  readonly authenticatesItself = false;
   readonly confidentialClientsOnly = true;
 
   constructor(
@@ -41,11 +39,10 @@ export class CibaGrant implements GrantHandler {
     private readonly tokens: UserTokens,
     private readonly consents: Consents,
     private readonly users: Users,
-    private readonly clock: Clock,
   ) {}
 
-  async handle({ client, params, transport }: GrantContext): Promise<TokenResponse> {
-    if (!client) throw new InvalidClient('client authentication is required');
+  async handle(context: TokenContext): Promise<Issuance> {
+    const { client, params } = context;
     const presented = params.get('auth_req_id');
     if (presented === undefined) throw new InvalidRequest('auth_req_id is required');
     const approval = this.approvals.findByAuthReqId(presented);
@@ -55,22 +52,21 @@ export class CibaGrant implements GrantHandler {
     const detail = { approval_id: approval.id };
     if (approval.status === 'redeemed') throw withDetail(badRequestId('auth_req_id presented again after its tokens were issued'), detail);
     if (approval.status === 'denied') throw withDetail(new AccessDenied('the user denied the request', { reason: 'the user denied the backchannel request' }), detail);
-    if (approval.expiresAt <= this.clock.now()) throw withDetail(new ExpiredToken(), detail);
+    if (approval.expiresAt <= context.now) throw withDetail(new ExpiredToken(), detail);
     if (approval.status === 'pending') {
       const { tooSoon } = this.approvals.recordPoll(approval);
       if (tooSoon) throw withDetail(new SlowDown(approval.intervalSeconds + 5), detail);
       throw withDetail(new AuthorizationPending('the user has not answered yet'), detail);
     }
-    return this.issue(client, approval, params, transport);
+    return this.issuance(context, approval);
   }
 
-  private issue(client: NonNullable<GrantContext['client']>, approval: Approval, params: GrantContext['params'], transport: GrantContext['transport']): Promise<TokenResponse> {
+  private issuance(context: TokenContext, approval: Approval): Issuance {
     const consentId = approval.consentId!;
     if (!this.consents.isActive(consentId)) throw badRequestId('consent withdrawn');
     if (!this.users.get(approval.userId)?.enabled) throw badRequestId('user disabled');
     const authorization = { userId: approval.userId, consentId, scopes: approval.scopes, resources: approval.resources, authTime: approval.decidedAt!, nonce: null };
-    const audience = this.tokens.audience(authorization, params);
-    return this.tokens.issue(client, this.grantType, transport, authorization, audience, () => {
+    return this.tokens.issuance(context, authorization, () => {
       // Single use: of two polls racing on one approval, one issues.
       if (!this.approvals.redeem(approval.id)) throw badRequestId('auth_req_id redeemed by a concurrent request');
     });

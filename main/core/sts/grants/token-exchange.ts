@@ -1,22 +1,15 @@
-import { GRANT_TYPES, TOKEN_TYPES, isResourceIdentifier, isScopeToken } from '../../../../shared/domain.js';
-import type { Clock } from '../../clock.js';
-import { epochSeconds } from '../../clock.js';
+import { GRANT_TYPES, TOKEN_TYPES } from '../../../../shared/domain.js';
 import { findHop } from '../../consent/downstream.js';
 import type { Application, Applications } from '../../directory/applications.js';
-import type { Resource, Resources } from '../../directory/resources.js';
+import type { Resource } from '../../directory/resources.js';
 import type { ActClaim } from '../../oauth/claims.js';
-import { verifyAccessToken } from '../../tokens/access-token.js';
-import { autonomousSubject, type Issuance, type TokenResponse } from '../../tokens/issuance.js';
-import type { SigningKeys } from '../../tokens/signing-keys.js';
-import type { SecretRelease } from '../../tokens/secret-release.js';
-import type { BrokeredRelease } from '../../brokered/brokered-release.js';
-import type { Db } from '../../store/database.js';
+import { AccessDenied, InteractionRequired, InvalidRequest, OAuthError } from '../../oauth/errors.js';
+import { autonomousSubject, type Issuance } from '../../tokens/credential-issuer.js';
+import type { LiveAccessTokens } from '../../tokens/live-access-tokens.js';
 import { AssertionRejected, type AssertionVerifier, type VerifiedAssertion } from '../assertions.js';
-import type { AuthenticatedClient } from '../client-auth.js';
-import { AccessDenied, InteractionRequired, InvalidClient, InvalidRequest, InvalidScope, InvalidTarget, OAuthError } from '../../oauth/errors.js';
-import type { Params } from '../../oauth/params.js';
 import type { BackgroundGrant, Impersonation, ResolvedSubject, SubjectTokenResolver } from '../subject-tokens.js';
-import type { GrantContext, GrantHandler } from './grant.js';
+import { narrowScopes, type TargetResolver } from '../targets.js';
+import type { GrantHandler, TokenContext } from './grant.js';
 
 /** The client ids of a chain's actors, most recent first (RFC 8693 §4.1 nests them that way). */
 export function actorsOf(act: ActClaim | undefined): string[] {
@@ -46,32 +39,22 @@ interface VerifiedActor {
 export class TokenExchangeGrant implements GrantHandler {
   readonly grantType = GRANT_TYPES.tokenExchange;
   readonly parameters = new Set(['subject_token', 'subject_token_type', 'actor_token', 'actor_token_type', 'requested_token_type', 'resource', 'audience', 'scope']);
-  readonly authenticatesItself = false;
   readonly confidentialClientsOnly = true;
   private readonly subjects: Map<string, SubjectTokenResolver>;
-  private readonly tokenOwner;
 
   constructor(
     subjects: SubjectTokenResolver[],
-    db: Db,
-    private readonly keys: SigningKeys,
+    private readonly tokens: LiveAccessTokens,
     private readonly assertions: AssertionVerifier,
     private readonly assertionAudiences: () => readonly string[],
     private readonly applications: Applications,
-    private readonly resources: Resources,
-    private readonly issuance: Issuance,
-    private readonly release: SecretRelease,
-    private readonly brokered: BrokeredRelease,
-    private readonly clock: Clock,
-    private readonly issuer: () => string,
+    private readonly targets: TargetResolver,
   ) {
     this.subjects = new Map(subjects.map((resolver) => [resolver.tokenType, resolver]));
-    this.tokenOwner = db.prepare('SELECT client_id, revoked_at FROM issued_tokens WHERE jti = ?');
   }
 
-  async handle({ client, params, transport }: GrantContext): Promise<TokenResponse> {
-    if (client?.app.clientType !== 'confidential') throw new InvalidClient('this grant type is for confidential clients only; authenticate the client');
-    const requester = client;
+  async handle(context: TokenContext): Promise<Issuance> {
+    const { client: requester, params } = context;
     const subjectToken = params.get('subject_token');
     const subjectTokenType = params.get('subject_token_type');
     // §2.1: both REQUIRED.
@@ -92,76 +75,49 @@ export class TokenExchangeGrant implements GrantHandler {
       // revocation): the request itself is not valid, so invalid_request.
       throw new InvalidRequest(`unsupported subject_token_type; use ${TOKEN_TYPES.accessToken}`, { reason: `subject_token_type ${subjectTokenType.slice(0, 100)}` });
     }
-    const subject = await resolver.resolve(subjectToken, { requester, transport });
+    const subject = await resolver.resolve(subjectToken, context);
     const chain = { subject: subject.sub, origin_client_id: subject.originClientId, subject_client_id: subject.clientId, actors: actorsOf(subject.act), parent_jti: subject.jti, delegation_depth: subject.delegationDepth + 1 };
+    // Every refusal from here on, the issuer's included, names the chain it would have extended.
+    const refusal = { ...chain, requester: requester.app.clientId };
     try {
       this.checkChain(requester.app, subject);
-      const actor = actorToken === undefined ? null : await this.verifyActor(requester, actorToken, actorTokenType!);
-      const target = this.target(requester.app, params);
-      const background = subject.impersonation ? this.backgroundGrant(subject.impersonation, target) : null;
-      const scopes = this.scopes(requester.app, subject, target, params.get('scope'), background);
+      const actor = actorToken === undefined ? null : await this.verifyActor(context, actorToken, actorTokenType!);
+      const target = this.targets.exchange(requester.app, params);
       const impersonation = subject.impersonation;
-      const auditDetail = {
-        ...chain, actors: [requester.app.clientId, ...chain.actors], subject_token_type: subjectTokenType, actor_token_type: actor?.tokenType ?? null,
-        ...(background ? { impersonation: true, background_grant: background.consentId } : {}),
-      };
-      const auditReason = background ? 'impersonation: token exchange with a substitute-user subject token, under the user\'s background-access grant' : undefined;
-      const redeem = (): void => {
-        // Inside the issuing write: a grant withdrawn since it was looked up issues nothing.
-        if (background && !impersonation!.stillGranted(background)) throw noBackgroundAccess('background-access grant withdrawn meanwhile');
-        actor?.consume?.();
-      };
-      const issuedType = target.credentialType === 'vaulted' ? TOKEN_TYPES.staticSecret : TOKEN_TYPES.accessToken;
-      if (target.credentialType === 'brokered') {
-        // The user's upstream access token (issue 5 item 4): a chain that started with a user, or impersonation.
-        // An autonomous chain has no user and so no upstream account: brokered/brokered-release.ts refuses it.
-        if (requested !== undefined && requested !== TOKEN_TYPES.accessToken) throw new InvalidRequest(`this target's credential is ${TOKEN_TYPES.accessToken} (requested_token_type)`);
-        return await this.brokered.release({
-          app: requester.app, subject: subject.sub, userId: subject.userId, resource: target, grantType: this.grantType, trustLevel: requester.trustLevel, scopes,
-          policyAction: background ? 'impersonation' : 'delegation_chain', transport,
-          act: { sub: autonomousSubject(requester.app.clientId), client_id: requester.app.clientId, ...(subject.act ? { act: subject.act } : {}) },
-          delegationDepth: subject.delegationDepth + 1,
-          familyId: background?.familyId,
-          auditDetail, auditReason, redeem,
-        });
-      }
-      // §2.2.1: the server issues the type it can; asking for the other one is a request it cannot honour.
-      if (requested !== undefined && requested !== issuedType) throw new InvalidRequest(`this target's credential is ${issuedType} (requested_token_type)`);
-      if (target.credentialType === 'vaulted') {
-        // A static secret (issue 5 item 3): the chain's rules above all applied, but there is no token to
-        // record, no `act` to carry and no parent to revoke it with; rotating the secret is what ends it.
-        return await this.release.release({
-          app: requester.app, subject: subject.sub, userId: subject.userId, resource: target, grantType: this.grantType, trustLevel: requester.trustLevel, scopes,
-          policyAction: background ? 'impersonation' : 'delegation_chain', transport,
-          act: { sub: autonomousSubject(requester.app.clientId), client_id: requester.app.clientId, ...(subject.act ? { act: subject.act } : {}) },
-          delegationDepth: subject.delegationDepth + 1,
-          auditDetail, auditReason, redeem,
-        });
-      }
-      return await this.issuance.issueAccessToken({
-        app: requester.app,
+      const background = impersonation ? this.backgroundGrant(impersonation, target) : null;
+      const scopes = this.scopes(requester.app, subject, target, params.get('scope'), background);
+      return {
+        resource: target,
+        scopes,
         subject: subject.sub,
         userId: subject.userId,
-        resource: target,
-        // The new token never outlives the one it was exchanged from (capped where iat is set).
-        notAfter: subject.exp,
-        scopes,
-        grantType: this.grantType,
-        trustLevel: requester.trustLevel,
         policyAction: background ? 'impersonation' : 'delegation_chain',
-        transport,
-        act: { sub: autonomousSubject(requester.app.clientId), client_id: requester.app.clientId, ...(subject.act ? { act: subject.act } : {}) },
-        delegationDepth: subject.delegationDepth + 1,
-        parentJti: subject.jti ?? undefined,
-        // An impersonated token joins its background grant's family: withdrawing the grant revokes it.
-        familyId: background?.familyId,
-        issuedTokenType: TOKEN_TYPES.accessToken,
-        auditDetail,
-        ...(auditReason ? { auditReason } : {}),
-        redeem,
-      });
+        chain: {
+          act: { sub: autonomousSubject(requester.app.clientId), client_id: requester.app.clientId, ...(subject.act ? { act: subject.act } : {}) },
+          delegationDepth: subject.delegationDepth + 1,
+          // A Latchkey token exchanged from another is revoked with it, and never outlives it.
+          parentJti: subject.jti,
+          notAfter: subject.exp,
+          requestedTokenType: requested,
+        },
+        // An impersonated credential joins its background grant's family: withdrawing the grant revokes it.
+        family: background ? { id: background.familyId } : undefined,
+        spend: () => {
+          // Inside the issuing write: a grant withdrawn since it was looked up issues nothing.
+          if (background && !impersonation!.stillGranted(background)) throw noBackgroundAccess('background-access grant withdrawn meanwhile');
+          actor?.consume?.();
+        },
+        audit: {
+          reason: background ? 'impersonation: token exchange with a substitute-user subject token, under the user\'s background-access grant' : undefined,
+          detail: {
+            ...chain, actors: [requester.app.clientId, ...chain.actors], subject_token_type: subjectTokenType, actor_token_type: actor?.tokenType ?? null,
+            ...(background ? { impersonation: true, background_grant: background.consentId } : {}),
+          },
+          refusal,
+        },
+      };
     } catch (error) {
-      if (error instanceof OAuthError) error.auditDetail = { ...chain, requester: requester.app.clientId, ...error.auditDetail };
+      if (error instanceof OAuthError) error.auditDetail = { ...refusal, ...error.auditDetail };
       throw error;
     }
   }
@@ -186,13 +142,13 @@ export class TokenExchangeGrant implements GrantHandler {
    * Latchkey issued to the requester, or a JWT (RFC 7523 style) signed by a key the requester registered,
    * with `iss` and `sub` the requester, single use by `jti`.
    */
-  private async verifyActor(requester: AuthenticatedClient, token: string, tokenType: string): Promise<VerifiedActor> {
+  private async verifyActor(context: TokenContext, token: string, tokenType: string): Promise<VerifiedActor> {
+    const requester = context.client;
     if (tokenType === TOKEN_TYPES.accessToken) {
-      const payload = await verifyAccessToken(this.keys, this.issuer(), token, epochSeconds(this.clock));
-      if (!payload) throw badActorToken('actor token is not a valid, unexpired Latchkey access token');
-      const row = this.tokenOwner.get(payload.jti) as { client_id: string; revoked_at: number | null } | undefined;
-      if (!row || row.revoked_at !== null) throw badActorToken('actor token is revoked or not recorded');
-      if (row.client_id !== requester.app.clientId || payload.client_id !== requester.app.clientId) throw badActorToken('actor token belongs to another client');
+      const verified = await this.tokens.verify(token, context.issuer, Math.floor(context.now / 1000));
+      if (!verified) throw badActorToken('actor token is not a valid, unexpired Latchkey access token');
+      if (!verified.state.live) throw badActorToken('actor token is revoked or not recorded');
+      if (verified.payload.client_id !== requester.app.clientId) throw badActorToken('actor token belongs to another client');
       return { tokenType };
     }
     if (tokenType === TOKEN_TYPES.jwt) {
@@ -219,25 +175,6 @@ export class TokenExchangeGrant implements GrantHandler {
     throw new InvalidRequest(`unsupported actor_token_type; use ${TOKEN_TYPES.accessToken} or ${TOKEN_TYPES.jwt}`);
   }
 
-  /**
-   * §2.1: `resource` (RFC 8707) and `audience` both name the target; Latchkey's audiences are resource
-   * identifiers, so both must name the same one resource, a dependency of the requester (§2.2.2:
-   * `invalid_target` otherwise). One target per token.
-   */
-  private target(requester: Application, params: Params): Resource {
-    const named = [...new Set([...params.all('resource'), ...params.all('audience')])];
-    if (named.length === 0) throw new InvalidTarget('name the target with resource (or audience)');
-    if (named.length > 1) throw new InvalidTarget('ask for one target per token');
-    const identifier = named[0]!;
-    if (!isResourceIdentifier(identifier)) throw new InvalidTarget('resource must be an absolute URI without a fragment');
-    const resource = this.resources.get(identifier);
-    if (!resource || !this.applications.hasDependency(requester.clientId, identifier)) {
-      throw new InvalidTarget('the resource is unknown or not available to this client', { reason: resource ? 'target is not a dependency of the requester' : 'unknown target' });
-    }
-    // Vaulted: the secret is released; brokered: the user's upstream token is handed out (above).
-    return resource;
-  }
-
   /** Issue 4 item 2d: impersonation needs the user's background-access grant to the requester for the target. */
   private backgroundGrant(impersonation: Impersonation, target: Resource): BackgroundGrant {
     const grant = impersonation.grantFor(target.identifier);
@@ -255,7 +192,7 @@ export class TokenExchangeGrant implements GrantHandler {
    * No `scope` means all of that; asking for more is `invalid_scope`, never a silent narrowing.
    */
   private scopes(requester: Application, subject: ResolvedSubject, target: Resource, scopeParam: string | undefined, background: BackgroundGrant | null): string[] {
-    let allowed = requester.scopes === null ? target.scopes : target.scopes.filter((scope) => requester.scopes!.includes(scope));
+    let allowed = target.scopes.filter((scope) => this.targets.mayHave(requester, scope));
     if (background) allowed = allowed.filter((scope) => background.scopes.includes(scope));
     if (subject.consent) {
       const hop = findHop(subject.consent.downstream, requester.clientId, target.identifier);
@@ -274,13 +211,7 @@ export class TokenExchangeGrant implements GrantHandler {
       allowed = allowed.filter((scope) => hop.scopes.includes(scope));
     }
     if (subject.audience === target.identifier) allowed = allowed.filter((scope) => subject.scopes.includes(scope));
-    if (scopeParam === undefined) return allowed;
-    const asked = [...new Set(scopeParam.split(' ').filter(Boolean))];
-    for (const scope of asked) {
-      if (!isScopeToken(scope)) throw new InvalidScope('malformed scope');
-      if (!allowed.includes(scope)) throw new InvalidScope('a requested scope is not allowed for this exchange', { reason: `scope not allowed: ${scope.slice(0, 100)}` });
-    }
-    return asked;
+    return narrowScopes(allowed, scopeParam, 'a requested scope is not allowed for this exchange');
   }
 }
 

@@ -1,7 +1,6 @@
 import type { Clock } from '../clock.js';
 import { epochSeconds } from '../clock.js';
-import type { Db } from '../store/database.js';
-import type { TokenChains } from '../tokens/token-chain.js';
+import type { IssuedTokens } from '../tokens/issued-tokens.js';
 
 /**
  * What removing a dependency ends (issue 6 item 1): the application's live access tokens for those resources
@@ -10,11 +9,7 @@ import type { TokenChains } from '../tokens/token-chain.js';
  * application's dependencies, refresh included (RFC 8707 §2.2 `invalid_target`). A JWT verified offline stays
  * valid until it expires, as after any revocation. Call within the transaction that removes and audits it.
  */
-export function endAccessToRemovedResources(deps: { db: Db; chains: TokenChains; clock: Clock }, clientId: string, resources: readonly string[]): number {
+export function endAccessToRemovedResources(deps: { issuedTokens: IssuedTokens; clock: Clock }, clientId: string, resources: readonly string[]): number {
   if (resources.length === 0) return 0;
-  const now = epochSeconds(deps.clock);
-  const live = deps.db.prepare(`SELECT jti FROM issued_tokens WHERE client_id = ? AND audience IN (${resources.map(() => '?').join(', ')}) AND revoked_at IS NULL AND expires_at > ?`)
-    .all(clientId, ...resources, now) as Array<{ jti: string }>;
-  for (const { jti } of live) deps.chains.revokeWithDerived(jti, now);
-  return live.length;
+  return deps.issuedTokens.revokeLiveOf(clientId, epochSeconds(deps.clock), resources);
 }

@@ -1,12 +1,11 @@
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
 import { epochSeconds } from '../clock.js';
-import { withdrawConsent, type Consents } from '../consent/consents.js';
-import type { Db } from '../store/database.js';
-import type { TokenChains } from '../tokens/token-chain.js';
+import { withdrawConsent, type Consents } from './consents.js';
+import type { IssuedTokens } from '../tokens/issued-tokens.js';
 import type { TokenFamilies } from '../tokens/token-families.js';
-import type { Applications } from './applications.js';
-import { DirectoryError } from './errors.js';
+import type { Applications } from '../directory/applications.js';
+import { DirectoryError } from '../directory/errors.js';
 
 export interface DeletedApplication {
   clientId: string;
@@ -24,16 +23,15 @@ export interface DeletedApplication {
  * the revoked records, so introspection answers inactive for them. A JWT verified offline stays valid
  * until it expires, as after any revocation.
  */
-export function deleteApplication(deps: { db: Db; applications: Applications; consents: Consents; families: TokenFamilies; chains: TokenChains; audit: AuditLog; clock: Clock }, clientId: string): DeletedApplication {
+export function deleteApplication(deps: { applications: Applications; consents: Consents; families: TokenFamilies; issuedTokens: IssuedTokens; audit: AuditLog; clock: Clock }, clientId: string): DeletedApplication {
   const app = deps.applications.get(clientId);
   if (!app) throw new DirectoryError(`unknown application: ${clientId}`, 404);
   const why = 'the application was deleted';
   const now = epochSeconds(deps.clock);
-  const accessTokens = (deps.db.prepare('SELECT COUNT(*) AS n FROM issued_tokens WHERE client_id = ? AND revoked_at IS NULL AND expires_at > ?').get(clientId, now) as { n: number }).n;
+  const accessTokens = deps.issuedTokens.countLive(clientId, now);
   const consents = deps.consents.list({ clientId }).filter((consent) => withdrawConsent(deps.consents, deps.families, deps.audit, consent.id, why) !== null).length;
   // What no consent covers (autonomous grants' tokens) is revoked here, with what was exchanged from it.
-  const live = deps.db.prepare('SELECT jti FROM issued_tokens WHERE client_id = ? AND revoked_at IS NULL AND expires_at > ?').all(clientId, now) as Array<{ jti: string }>;
-  for (const { jti } of live) deps.chains.revokeWithDerived(jti, now);
+  deps.issuedTokens.revokeLiveOf(clientId, now);
   deps.applications.delete(clientId);
   deps.audit.append({ event: 'admin.application_deleted', decision: 'info', clientId, reason: 'admin change',
     detail: { name: app.name, registration: app.registration, consents_withdrawn: consents, access_tokens_revoked: accessTokens } });
