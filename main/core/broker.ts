@@ -8,7 +8,6 @@ import { AuditLog } from './audit/audit-log.js';
 import { type Clock, epochSeconds, systemClock } from './clock.js';
 import { ApiKeys } from './directory/api-keys.js';
 import { Applications } from './directory/applications.js';
-import { DirectoryError } from './directory/errors.js';
 import { hashSecret, randomSecret } from './store/credentials.js';
 import { Resources } from './directory/resources.js';
 import { Users } from './directory/users.js';
@@ -34,8 +33,11 @@ import { ApprovalFeed } from './admin/approval-feed.js';
 import { Consents, withdrawConsent } from './consent/consents.js';
 import { grantBackgroundAccess } from './consent/background-access.js';
 import { UiSessions } from './consent/ui-sessions.js';
-import { ID_TOKEN_LIFETIME_SECONDS } from './tokens/id-token.js';
 import { IssuedTokens } from './tokens/issued-tokens.js';
+import { rotateAccessTokenKey } from './tokens/key-rotation.js';
+import { Sweeper } from './store/sweeper.js';
+import { VaultControl } from './admin/vault-control.js';
+import { LoginLinks, type LoginLink } from './ui/login-links.js';
 import { LiveAccessTokens } from './tokens/live-access-tokens.js';
 import { FamilyRevocation } from './tokens/family-revocation.js';
 import { TokenFamilies } from './tokens/token-families.js';
@@ -66,9 +68,7 @@ import { DEFAULT_LOCAL_SOCKET_LIMITS, defaultSocketPath, LocalSocketServer, type
 import { findUiDir, registerUi } from './ui/static-ui.js';
 import { AuditFeed } from './admin/audit-feed.js';
 import type { KeyVault } from './vault/key-vault.js';
-import { VaultError } from './vault/key-vault.js';
-import { KeychainKeyVault } from './vault/keychain.js';
-import { PassphraseKeyVault, type ScryptParams } from './vault/passphrase.js';
+import type { ScryptParams } from './vault/passphrase.js';
 import { Vault } from './vault/vault.js';
 import { ResourceSecrets } from './directory/resource-secrets.js';
 import { UpstreamTokenKind } from './brokered/upstream-token-kind.js';
@@ -103,45 +103,38 @@ export interface BrokerOptions {
  * the Electron app) construct it, then call `listen`. Nothing here knows which shell it runs in.
  */
 export class Broker {
+  // What the shells and the tests reach: the store, the owner's brakes and queues, the directory they set up.
   readonly db: Db;
   readonly clock: Clock;
-  readonly log: Logger;
   readonly audit: AuditLog;
   readonly vault: Vault;
   readonly keys: SigningKeys;
   readonly applications: Applications;
-  readonly resources: Resources;
   readonly users: Users;
   readonly policyEngine: PolicyEngine;
-  readonly policies: Policies;
-  readonly apiKeys: ApiKeys;
   readonly sessions: UiSessions;
   readonly consents: Consents;
-  readonly families: TokenFamilies;
-  readonly issuedTokens: IssuedTokens;
-  readonly codes: AuthorizationCodes;
   /** The approval queue of backchannel authentication (CIBA); its prompters ask the user. */
   readonly approvals: Approvals;
   /** Upstream OAuth providers and the users' connected accounts there (brokered access). */
   readonly providers: Providers;
   readonly providerAccounts: ProviderAccounts;
-  private readonly providerConnections: ProviderConnections;
   /** The admin credential of this run; written to the data dir by the shell, never logged. */
   readonly adminToken: string;
   /** "Pause all agents": while on, nothing is issued (kept across restarts). */
   readonly agentPause: AgentPause;
 
+  private readonly log: Logger;
   private urls: IssuerUrls | undefined;
   private allowedHosts: ReadonlySet<string> = new Set();
   private readonly http: FastifyInstance;
   private localSocket: LocalSocketServer | undefined;
-  private readonly replay: ReplayGuard;
-  private readonly authorization: AuthorizationEndpoint;
   private readonly groupCommit: GroupCommit;
   private readonly approvalFeed = new ApprovalFeed();
   private readonly auditFeed: AuditFeed;
-  private sweeper: NodeJS.Timeout | undefined;
-  private keyProblem: string | null = null;
+  private readonly sweeper: Sweeper;
+  private readonly vaultControl: VaultControl;
+  private readonly loginLinks: LoginLinks;
   /** The vault being opened, from the constructor on; `open()` awaits it. */
   private readonly opening: Promise<void>;
 
@@ -158,15 +151,15 @@ export class Broker {
     this.vault = new Vault(this.db, this.clock);
     this.keys = new SigningKeys(this.db, this.vault, this.clock);
     this.applications = new Applications(this.db, this.clock);
-    this.resources = new Resources(this.db, this.clock, new ResourceSecrets(this.db, this.vault));
+    const resources = new Resources(this.db, this.clock, new ResourceSecrets(this.db, this.vault));
     this.users = new Users(this.db, this.clock);
-    this.apiKeys = new ApiKeys(this.db, this.clock);
-    this.replay = new ReplayGuard(this.db);
+    const apiKeys = new ApiKeys(this.db, this.clock);
+    const replay = new ReplayGuard(this.db);
     this.sessions = new UiSessions(this.db, this.clock);
     this.consents = new Consents(this.db, this.clock);
-    this.issuedTokens = new IssuedTokens(this.db, { applications: this.applications, users: this.users });
-    this.families = new TokenFamilies(this.db, this.clock, this.issuedTokens);
-    this.codes = new AuthorizationCodes(this.db, this.clock);
+    const issuedTokens = new IssuedTokens(this.db, this.clock, { applications: this.applications, users: this.users });
+    const families = new TokenFamilies(this.db, this.clock, issuedTokens);
+    const codes = new AuthorizationCodes(this.db, this.clock);
     this.approvals = new Approvals(this.db, this.clock, this.applications, this.consents, this.audit, this.log);
     this.approvals.addPrompter(this.approvalFeed);
     if (options.prompter) this.approvals.addPrompter(options.prompter);
@@ -174,53 +167,55 @@ export class Broker {
     this.agentPause = new AgentPause(this.db, this.audit);
     // The keychain (D-Bus) and scrypt answer on worker threads: ask them now, and build the HTTP app
     // below while they work. Nothing below touches the vault; `open()` awaits this and handles a failure.
-    this.opening = this.openVault();
+    this.vaultControl = new VaultControl(this.vault, this.keys, this.audit, this.log, options);
+    this.opening = this.vaultControl.open();
     this.opening.catch(() => {});
+    this.loginLinks = new LoginLinks(this.users, this.sessions, this.audit, (work) => this.db.transaction(work).immediate());
 
     const issuer = () => this.issuerUrls.issuer;
     const transaction = <T>(work: () => T): T => this.db.transaction(work).immediate();
-    const assertions = new AssertionVerifier(this.applications, this.replay, this.clock);
+    const assertions = new AssertionVerifier(this.applications, replay, this.clock);
     const clients = new ClientAuthenticator(this.applications, assertions, () => this.issuerUrls.assertionAudiences);
     // Cedar is compiled once here, and the policy set parsed once per change (issue 5 item 1).
     this.policyEngine = new PolicyEngine();
-    this.policies = new Policies(this.db, this.policyEngine, this.audit, this.clock);
-    const policy = new IssuancePolicy(this.policyEngine, this.resources, this.users);
+    const policies = new Policies(this.db, this.policyEngine, this.audit, this.clock);
+    const policy = new IssuancePolicy(this.policyEngine, resources, this.users);
     const secrets = new ResourceSecrets(this.db, this.vault);
     // Brokered access (issue 5 item 4): openid-client is loaded on first use, never at start.
     this.providers = new Providers(this.db, this.vault, this.clock);
     this.providerAccounts = new ProviderAccounts(this.db, this.vault, this.clock);
     const upstreamClients = new UpstreamClients(this.providers, this.clock);
     const upstreamTokens = new UpstreamTokens(this.providerAccounts, upstreamClients, this.audit, transaction, this.clock, issuer);
-    this.providerConnections = new ProviderConnections(this.db, this.vault, this.providers, this.resources, this.providerAccounts, upstreamClients, this.audit, transaction, this.clock, issuer);
-    const providerAdmin = new ProviderAdmin(this.providers, this.providerAccounts, this.providerConnections, upstreamClients, this.resources, this.users, this.audit, transaction, this.log);
+    const providerConnections = new ProviderConnections(this.db, this.vault, this.providers, resources, this.providerAccounts, upstreamClients, this.audit, transaction, this.clock, issuer);
+    const providerAdmin = new ProviderAdmin(this.providers, this.providerAccounts, providerConnections, upstreamClients, resources, this.users, this.audit, transaction, this.log);
     // The credential pipeline (docs/ARCHITECTURE.md): the token endpoint builds each request's context, a grant
     // decides what to issue, the issuer issues it through the kind of the target's credential type.
     const credentials = new CredentialIssuer([
-      new LatchkeyTokenKind(this.keys, this.issuedTokens),
+      new LatchkeyTokenKind(this.keys, issuedTokens),
       new VaultedSecretKind(secrets),
       new UpstreamTokenKind(this.providers, upstreamTokens, this.clock),
     ], policy, this.groupCommit, this.audit, this.keys);
-    const targets = new TargetResolver(this.applications, this.resources);
-    const liveTokens = new LiveAccessTokens(this.keys, this.issuedTokens);
-    const replays = new FamilyRevocation(this.families, this.audit, transaction);
-    const userTokens = new UserTokens(this.families, targets);
+    const targets = new TargetResolver(this.applications, resources);
+    const liveTokens = new LiveAccessTokens(this.keys, issuedTokens);
+    const replays = new FamilyRevocation(families, this.audit, transaction);
+    const userTokens = new UserTokens(families, targets);
     const token = new TokenEndpoint([
       new ClientCredentialsGrant(targets),
-      new ApiKeyGrant(this.apiKeys, this.applications, targets),
+      new ApiKeyGrant(apiKeys, this.applications, targets),
       new JwtBearerGrant(assertions, () => this.issuerUrls.assertionAudiences, targets),
-      new AuthorizationCodeGrant(this.codes, userTokens, this.consents, this.users, replays),
+      new AuthorizationCodeGrant(codes, userTokens, this.consents, this.users, replays),
       new CibaGrant(this.approvals, userTokens, this.consents, this.users),
-      new RefreshTokenGrant(this.families, this.consents, this.users, targets, replays),
+      new RefreshTokenGrant(families, this.consents, this.users, targets, replays),
       new TokenExchangeGrant(
         [
-          new AccessTokenSubjects(liveTokens, this.issuedTokens, this.resources, this.families, this.consents),
-          new SubstituteUserSubjects(this.users, this.consents, this.families, this.policyEngine),
+          new AccessTokenSubjects(liveTokens, issuedTokens, resources, families, this.consents),
+          new SubstituteUserSubjects(this.users, this.consents, families, this.policyEngine),
         ],
         liveTokens, assertions, () => this.issuerUrls.assertionAudiences, this.applications, targets),
     ], clients, credentials, this.audit, this.agentPause, this.clock, issuer);
-    this.authorization = new AuthorizationEndpoint({
-      db: this.db, transaction, applications: this.applications, resources: this.resources, users: this.users,
-      consents: this.consents, codes: this.codes, audit: this.audit, clock: this.clock, issuer, policy, targets,
+    const authorization = new AuthorizationEndpoint({
+      db: this.db, transaction, applications: this.applications, resources: resources, users: this.users,
+      consents: this.consents, codes: codes, audit: this.audit, clock: this.clock, issuer, policy, targets,
       brokered: {
         status: (providerId, userId) => this.providerAccounts.get(providerId, userId)?.status ?? 'not_connected',
         providerName: (providerId) => this.providers.get(providerId)?.name ?? providerId,
@@ -233,18 +228,18 @@ export class Broker {
     registerOAuthRoutes(this.http, {
       urls: () => this.issuerUrls,
       token,
-      introspection: new IntrospectionEndpoint(clients, liveTokens, this.resources, this.audit, this.clock, issuer),
-      revocation: new RevocationEndpoint(clients, this.keys, this.audit, this.clock, issuer, transaction, this.families, this.issuedTokens),
-      authorization: this.authorization,
+      introspection: new IntrospectionEndpoint(clients, liveTokens, resources, this.audit, this.clock, issuer),
+      revocation: new RevocationEndpoint(clients, this.keys, this.audit, this.clock, issuer, transaction, families, issuedTokens),
+      authorization: authorization,
       userinfo: new UserInfoEndpoint(liveTokens, this.users, this.audit, this.clock, issuer),
       registration: new RegistrationEndpoint(this.applications, this.audit, transaction,
         new TokenBucket(this.clock, registrationLimits.perMinute, registrationLimits.burst), registrationLimits.maxClients),
-      backchannel: new BackchannelAuthenticationEndpoint(clients, this.applications, this.resources, targets, this.users, this.approvals, this.consents, this.audit, this.agentPause),
+      backchannel: new BackchannelAuthenticationEndpoint(clients, this.applications, resources, targets, this.users, this.approvals, this.consents, this.audit, this.agentPause),
       sessions: this.sessions,
       keys: this.keys,
       audit: this.audit,
     });
-    registerBrokeredRoutes(this.http, { issuer, connections: this.providerConnections, providers: this.providers, authorization: this.authorization, sessions: this.sessions, audit: this.audit });
+    registerBrokeredRoutes(this.http, { issuer, connections: providerConnections, providers: this.providers, authorization: authorization, sessions: this.sessions, audit: this.audit });
     registerUi(this.http, options.uiDir === undefined ? findUiDir() : options.uiDir);
     registerUiLogin(this.http, { sessions: this.sessions, audit: this.audit, transaction });
     registerAdminRoutes(this.http, {
@@ -252,12 +247,12 @@ export class Broker {
       ownOrigin: issuer,
       issuer,
       transaction,
-      policies: this.policies,
+      policies: policies,
       policyEngine: this.policyEngine,
       applications: this.applications,
-      resources: this.resources,
+      resources: resources,
       users: this.users,
-      apiKeys: this.apiKeys,
+      apiKeys: apiKeys,
       audit: this.audit,
       sessions: this.sessions,
       consents: this.consents,
@@ -265,27 +260,30 @@ export class Broker {
       approvalFeed: this.approvalFeed,
       providers: providerAdmin,
       auditFeed: this.auditFeed,
-      grantBackgroundAccess: (request) => transaction(() => grantBackgroundAccess(this, request)),
-      withdrawConsent: (id, why) => transaction(() => withdrawConsent(this.consents, this.families, this.audit, id, why)),
-      endAccessToRemovedResources: (clientId, resources) => endAccessToRemovedResources(this, clientId, resources),
+      grantBackgroundAccess: (request) => transaction(() => grantBackgroundAccess({ consents: this.consents, families, applications: this.applications, resources, users: this.users, audit: this.audit, clock: this.clock }, request)),
+      withdrawConsent: (id, why) => transaction(() => withdrawConsent(this.consents, families, this.audit, id, why)),
+      endAccessToRemovedResources: (clientId, removed) => endAccessToRemovedResources({ issuedTokens, clock: this.clock }, clientId, removed),
       deleteApplication: (clientId) => {
         // Its impersonation permit goes with it: a client id freed by deletion must not keep a permission.
         const deleted = transaction(() => {
-          const result = deleteApplication(this, clientId);
-          this.policies.setImpersonationPermit(clientId, false);
+          const result = deleteApplication({ applications: this.applications, consents: this.consents, families, issuedTokens, audit: this.audit, clock: this.clock }, clientId);
+          policies.setImpersonationPermit(clientId, false);
           return result;
         });
-        this.policies.reload();
+        policies.reload();
         return deleted;
       },
-      vaultStatus: () => this.vaultStatus(),
+      vaultStatus: () => this.vaultControl.status(),
       runtime: () => ({ dataDir: this.options.dataDir, port: Number(new URL(this.issuer).port), socket: this.socketPath }),
-      unlockVault: (passphrase) => this.unlockVault(passphrase),
-      lockVault: () => this.lockVault('the admin'),
+      unlockVault: (passphrase) => this.vaultControl.unlockWith(passphrase),
+      lockVault: () => this.vaultControl.lock('the admin'),
       agentPause: this.agentPause,
-      rotateKeys: () => this.rotateKeys(),
+      rotateKeys: () => rotateAccessTokenKey(this.keys, resources, this.audit),
       listKeys: () => this.keys.list(),
     });
+    this.sweeper = new Sweeper([
+      { sweep: () => replay.sweep(epochSeconds(this.clock)) }, issuedTokens, this.sessions, codes, families, authorization, this.approvals, providerConnections,
+    ], this.log);
   }
 
   /** Opens the data dir and the vault. A vault that cannot be opened leaves the broker up but unable to issue. */
@@ -315,8 +313,7 @@ export class Broker {
     const bound = (this.http.server.address() as AddressInfo).port;
     this.urls = new IssuerUrls(`http://127.0.0.1:${bound}`);
     this.allowedHosts = new Set([`127.0.0.1:${bound}`, `localhost:${bound}`]);
-    this.sweeper = setInterval(() => this.sweep(), 60_000);
-    this.sweeper.unref();
+    this.sweeper.start();
     return this.urls.issuer;
   }
 
@@ -355,7 +352,7 @@ export class Broker {
   }
 
   async close(): Promise<void> {
-    clearInterval(this.sweeper);
+    this.sweeper.stop();
     this.approvalFeed.close();
     this.auditFeed.close();
     await this.localSocket?.close();
@@ -368,130 +365,30 @@ export class Broker {
   }
 
   /** Opens (or creates) the vault with a backend, then loads the signing keys. */
-  async unlock(backend: KeyVault): Promise<void> {
-    try {
-      await this.vault.unlock(backend);
-    } catch (error) {
-      if (error instanceof VaultError) {
-        // A failed attempt on an open vault (a mistyped passphrase) leaves it open: its keys are loaded.
-        if (this.vault.status.state !== 'unlocked') this.vault.markLocked(error.code, error.message);
-        this.audit.record({ event: 'vault.unlock_failed', decision: 'deny', reason: error.message });
-        if (error.code === 'wrong_passphrase' || error.code === 'backend_mismatch') throw error;
-        // The status's message says what happened and what to do; `serve` prints it once.
-        this.log.warn(this.vaultStatus().message ?? error.message);
-        return;
-      }
-      throw error;
-    }
-    try {
-      await this.keys.load();
-      this.keyProblem = null;
-    } catch (error) {
-      this.keyProblem = (error as Error).message;
-      this.log.error(`${this.keyProblem}; refusing to issue tokens`);
-      return;
-    }
-    // A fresh data dir's ID-token key is still being made: a failure is reported, here and in the status.
-    this.keys.whenMade().catch((error: unknown) => {
-      this.keyProblem = `the ID-token signing key could not be made (${(error as Error).message}); refusing to issue ID tokens`;
-      this.log.error(this.keyProblem);
-    });
+  unlock(backend: KeyVault): Promise<void> {
+    return this.vaultControl.unlock(backend);
   }
 
   /**
    * A one-time link to a UI session for the owner, audited (the shell opens or prints it, as
-   * `latchkey login-url` does). Before there is an owner, a first-run link: its session sets the owner up.
-   * Null while the owner is disabled.
+   * `latchkey login-url` does). Null while the owner is disabled.
    */
-  loginLink(): { url: string; expiresAt: string; firstRun: boolean } | null {
-    const owner = this.users.owner();
-    if (owner && !owner.enabled) return null;
-    const link = this.db.transaction(() => {
-      const created = this.sessions.createLoginLink(owner?.id ?? null);
-      this.audit.append({ event: 'ui.login_link_created', decision: 'info', reason: 'admin change', subject: owner?.id ?? null, detail: owner ? null : { first_run: true } });
-      return created;
-    }).immediate();
-    return { url: `${this.issuer}/ui/login?${new URLSearchParams({ token: link.secret })}`, expiresAt: new Date(link.expiresAt).toISOString(), firstRun: owner === null };
+  loginLink(): LoginLink | null {
+    return this.loginLinks.create(this.issuer);
   }
 
   vaultStatus(): VaultStatus {
-    const status = this.vault.status;
-    if (status.state === 'unlocked') {
-      return { state: 'unlocked', backend: status.backend, message: this.keyProblem };
-    }
-    return {
-      state: this.vault.initialized ? 'locked' : 'uninitialized',
-      backend: status.backend,
-      message: `${status.reason}. ${unlockAdvice(status.backend)}`,
-    };
+    return this.vaultControl.status();
   }
 
-  /**
-   * Opens the vault with its passphrase, or, without one, a keychain vault (locked by the user) from its
-   * keychain. A passphrase vault without a passphrase is the caller's mistake (DirectoryError, 400).
-   */
-  async unlockVault(passphrase: string | undefined): Promise<VaultStatus> {
-    if (passphrase === undefined && this.vault.backend !== 'keychain') throw new DirectoryError('passphrase is required');
-    await this.unlock(passphrase === undefined ? new KeychainKeyVault() : new PassphraseKeyVault(passphrase, this.options.scrypt));
-    return this.vaultStatus();
+  /** Opens the vault with its passphrase, or a keychain vault from its keychain (the tray, the admin API). */
+  unlockVault(passphrase: string | undefined): Promise<VaultStatus> {
+    return this.vaultControl.unlockWith(passphrase);
   }
 
-  /**
-   * "Lock vault": the master key and the private signing keys (vault items) leave memory, so everything that
-   * needs the vault (tokens, vaulted secrets, new keys) fails closed with 503 until it is unlocked again.
-   */
+  /** "Lock vault" (the tray, the admin API): nothing that needs the vault is issued until it is unlocked. */
   lockVault(by: string): VaultStatus {
-    this.vault.lock();
-    this.keys.unload();
-    this.audit.record({ event: 'vault.locked', decision: 'info', reason: `locked by ${by}` });
-    return this.vaultStatus();
-  }
-
-  async rotateKeys(): Promise<{ kid: string; retired: string | null }> {
-    const keepMs = (Math.max(this.resources.longestLifetimeSeconds(), ID_TOKEN_LIFETIME_SECONDS) + 300) * 1000;
-    const result = await this.keys.rotate('access_token', keepMs);
-    this.audit.record({ event: 'admin.keys_rotated', decision: 'info', reason: 'admin change', detail: { kid: result.kid, retired: result.retired } });
-    return result;
-  }
-
-  private async openVault(): Promise<void> {
-    const backend = await this.chooseBackend();
-    if (backend) await this.unlock(backend);
-  }
-
-  private async chooseBackend(): Promise<KeyVault | null> {
-    const passphrase = this.options.passphrase;
-    if (this.vault.backend === 'passphrase' || (!this.vault.initialized && passphrase)) {
-      if (passphrase) return new PassphraseKeyVault(passphrase, this.options.scrypt);
-      this.vault.markLocked('locked', 'the vault is protected by a passphrase and none was given');
-      this.log.warn(`${this.vaultStatus().message}`);
-      return null;
-    }
-    // An existing keychain vault, or a fresh one: creating its key writes it and reads it back, which is
-    // the probe; a keychain that is not there leaves the vault uninitialized and locked, saying so.
-    return new KeychainKeyVault();
-  }
-
-  /** Forgets what can no longer matter: assertion jtis past expiry, token records a day past expiry. */
-  private sweep(): void {
-    try {
-      const now = epochSeconds(this.clock);
-      this.replay.sweep(now);
-      // A day past expiry, a record answers nothing introspection would not answer without it.
-      this.issuedTokens.sweep(now - 86_400);
-      this.sessions.sweep();
-      this.codes.sweep();
-      this.families.sweep();
-      this.authorization.sweep();
-      this.approvals.sweep();
-      this.providerConnections.sweep();
-    } catch (error) {
-      this.log.warn(`sweep failed: ${(error as Error).message}`);
-    }
+    return this.vaultControl.lock(by);
   }
 }
 
-function unlockAdvice(backend: 'keychain' | 'passphrase' | null): string {
-  if (backend === 'keychain') return 'Latchkey will not issue tokens until the vault is unlocked: unlock it from the app or with `latchkey vault unlock`; if the OS keychain holding its key is unreachable, unlock your login keyring, then restart Latchkey.';
-  return 'Latchkey will not issue tokens until the vault is unlocked: run `latchkey vault unlock` (it asks for the passphrase), or start Latchkey with LATCHKEY_VAULT_PASSPHRASE set.';
-}

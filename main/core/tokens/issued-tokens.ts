@@ -1,3 +1,5 @@
+import type { Clock } from '../clock.js';
+import { epochSeconds } from '../clock.js';
 import type { Applications } from '../directory/applications.js';
 import type { Users } from '../directory/users.js';
 import type { Db } from '../store/database.js';
@@ -65,7 +67,7 @@ export class IssuedTokens {
   private readonly liveOfClient;
   private readonly sweepBatch;
 
-  constructor(db: Db, private readonly holders: { applications: Pick<Applications, 'get'>; users: Pick<Users, 'get'> }) {
+  constructor(db: Db, private readonly clock: Clock, private readonly holders: { applications: Pick<Applications, 'get'>; users: Pick<Users, 'get'> }) {
     this.insert = db.prepare(
       `INSERT INTO issued_tokens (jti, client_id, subject, user_id, audience, scope, grant_type, issued_at, expires_at, family_id, parent_jti)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -153,8 +155,11 @@ export class IssuedTokens {
     return row ? { jti: row.jti, familyId: row.family_id, clientId: row.client_id } : null;
   }
 
-  /** Forgets records that expired before `beforeSeconds`, one short batch; true when more are left. */
-  sweep(beforeSeconds: number): boolean {
-    return this.sweepBatch.run(beforeSeconds).changes === SWEEP_BATCH;
+  /**
+   * Forgets, one short batch at a time, records a day past expiry: by then a record answers nothing that
+   * verifying the token would not. True when more are left.
+   */
+  sweep(): boolean {
+    return this.sweepBatch.run(epochSeconds(this.clock) - 86_400).changes === SWEEP_BATCH;
   }
 }

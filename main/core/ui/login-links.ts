@@ -1,0 +1,29 @@
+import type { AuditLog } from '../audit/audit-log.js';
+import type { UiSessions } from '../consent/ui-sessions.js';
+import type { Users } from '../directory/users.js';
+
+export interface LoginLink {
+  url: string;
+  expiresAt: string;
+  firstRun: boolean;
+}
+
+/**
+ * One-time links to a UI session for the owner, audited (the shell opens or prints one, as `latchkey
+ * login-url` does). Before there is an owner, a first-run link: its session sets the owner up.
+ */
+export class LoginLinks {
+  constructor(private readonly users: Users, private readonly sessions: UiSessions, private readonly audit: AuditLog, private readonly transaction: <T>(work: () => T) => T) {}
+
+  /** Null while the owner is disabled. */
+  create(issuer: string): LoginLink | null {
+    const owner = this.users.owner();
+    if (owner && !owner.enabled) return null;
+    const link = this.transaction(() => {
+      const created = this.sessions.createLoginLink(owner?.id ?? null);
+      this.audit.append({ event: 'ui.login_link_created', decision: 'info', reason: 'admin change', subject: owner?.id ?? null, detail: owner ? null : { first_run: true } });
+      return created;
+    });
+    return { url: `${issuer}/ui/login?${new URLSearchParams({ token: link.secret })}`, expiresAt: new Date(link.expiresAt).toISOString(), firstRun: owner === null };
+  }
+}
