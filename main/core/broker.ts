@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { VaultStatus } from '../../shared/admin-api.js';
 import { registerAdminRoutes } from './admin/routes.js';
 import { AuditLog } from './audit/audit-log.js';
+import { RefusalRecorder } from './audit/refusals.js';
 import { type Clock, epochSeconds, systemClock } from './clock.js';
 import { ApiKeys } from './directory/api-keys.js';
 import { Applications } from './directory/applications.js';
@@ -189,7 +190,8 @@ export class Broker {
     const upstreamClients = new UpstreamClients(this.providers, this.clock);
     const upstreamTokens = new UpstreamTokens(this.providerAccounts, upstreamClients, this.audit, transaction, this.clock, issuer);
     const brokered = new BrokeredRelease(this.groupCommit, this.providers, upstreamTokens, this.audit, policy, this.clock);
-    this.providerConnections = new ProviderConnections(this.db, this.vault, this.providers, this.resources, this.providerAccounts, upstreamClients, this.audit, transaction, this.clock, issuer);
+    const refusals = new RefusalRecorder(this.audit);
+    this.providerConnections = new ProviderConnections(this.db, this.vault, this.providers, this.resources, this.providerAccounts, upstreamClients, this.audit, refusals, transaction, this.clock, issuer);
     const providerAdmin = new ProviderAdmin(this.providers, this.providerAccounts, this.providerConnections, upstreamClients, this.resources, this.users, this.audit, transaction, this.log);
     const userTokens = new UserTokens(this.families, this.resources, this.keys, issuance, brokered, this.clock, issuer);
     const token = new TokenEndpoint([
@@ -208,7 +210,7 @@ export class Broker {
     ], clients, this.audit, this.agentPause);
     this.authorization = new AuthorizationEndpoint({
       db: this.db, transaction, applications: this.applications, resources: this.resources, users: this.users,
-      consents: this.consents, codes: this.codes, audit: this.audit, clock: this.clock, issuer, policy,
+      consents: this.consents, codes: this.codes, audit: this.audit, refusals, clock: this.clock, issuer, policy,
       brokered: {
         status: (providerId, userId) => this.providerAccounts.get(providerId, userId)?.status ?? 'not_connected',
         providerName: (providerId) => this.providers.get(providerId)?.name ?? providerId,
@@ -221,20 +223,20 @@ export class Broker {
     registerOAuthRoutes(this.http, {
       urls: () => this.issuerUrls,
       token,
-      introspection: new IntrospectionEndpoint(this.db, clients, this.keys, this.applications, this.resources, this.users, this.audit, this.clock, issuer),
-      revocation: new RevocationEndpoint(this.db, clients, this.keys, this.audit, this.clock, issuer, transaction, this.families, this.chains),
+      introspection: new IntrospectionEndpoint(this.db, clients, this.keys, this.applications, this.resources, this.users, refusals, this.clock, issuer),
+      revocation: new RevocationEndpoint(this.db, clients, this.keys, this.audit, refusals, this.clock, issuer, transaction, this.families, this.chains),
       authorization: this.authorization,
-      userinfo: new UserInfoEndpoint(this.db, this.keys, this.applications, this.users, this.audit, this.clock, issuer),
-      registration: new RegistrationEndpoint(this.applications, this.audit, transaction,
+      userinfo: new UserInfoEndpoint(this.db, this.keys, this.applications, this.users, refusals, this.clock, issuer),
+      registration: new RegistrationEndpoint(this.applications, this.audit, refusals, transaction,
         new TokenBucket(this.clock, registrationLimits.perMinute, registrationLimits.burst), registrationLimits.maxClients),
-      backchannel: new BackchannelAuthenticationEndpoint(clients, this.applications, this.resources, this.users, this.approvals, this.consents, this.audit, this.agentPause),
+      backchannel: new BackchannelAuthenticationEndpoint(clients, this.applications, this.resources, this.users, this.approvals, this.consents, refusals, this.agentPause),
       sessions: this.sessions,
       keys: this.keys,
-      audit: this.audit,
+      refusals,
     });
-    registerBrokeredRoutes(this.http, { issuer, connections: this.providerConnections, providers: this.providers, authorization: this.authorization, sessions: this.sessions, audit: this.audit });
+    registerBrokeredRoutes(this.http, { issuer, connections: this.providerConnections, providers: this.providers, authorization: this.authorization, sessions: this.sessions, refusals });
     registerUi(this.http, options.uiDir === undefined ? findUiDir() : options.uiDir);
-    registerUiLogin(this.http, { sessions: this.sessions, audit: this.audit, transaction });
+    registerUiLogin(this.http, { sessions: this.sessions, audit: this.audit, refusals, transaction });
     registerAdminRoutes(this.http, {
       adminTokenHash: hashSecret(this.adminToken),
       ownOrigin: issuer,

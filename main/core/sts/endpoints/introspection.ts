@@ -1,4 +1,4 @@
-import type { AuditLog } from '../../audit/audit-log.js';
+import type { RefusalRecorder } from '../../audit/refusals.js';
 import type { Clock } from '../../clock.js';
 import { epochSeconds } from '../../clock.js';
 import type { Applications } from '../../directory/applications.js';
@@ -44,7 +44,7 @@ export class IntrospectionEndpoint {
     private readonly applications: Applications,
     private readonly resources: Resources,
     private readonly users: Users,
-    private readonly audit: AuditLog,
+    private readonly refusals: RefusalRecorder,
     private readonly clock: Clock,
     private readonly issuer: () => string,
   ) {
@@ -64,7 +64,7 @@ export class IntrospectionEndpoint {
       return await this.introspect(caller, token);
     } catch (error) {
       // A refused request is audited; an inactive answer is not a refusal.
-      if (error instanceof OAuthError) this.recordRefusal(error, params, caller);
+      if (error instanceof OAuthError) this.refusals.record({ event: 'token.introspection_refused', clientId: caller?.app.clientId ?? params.get('client_id') }, error);
       throw error;
     }
   }
@@ -95,18 +95,5 @@ export class IntrospectionEndpoint {
       ...(payload.act ? { act: payload.act } : {}),
       ...(payload.delegation_depth !== undefined ? { delegation_depth: payload.delegation_depth } : {}),
     };
-  }
-
-  private recordRefusal(error: OAuthError, params: Params, caller: AuthenticatedClient | null): void {
-    try {
-      this.audit.record({
-        event: 'token.introspection_refused',
-        decision: 'deny',
-        clientId: caller?.app.clientId ?? params.get('client_id')?.slice(0, 200) ?? null,
-        reason: `${error.error}: ${error.reason ?? error.description ?? ''}`.slice(0, 500),
-      });
-    } catch {
-      // The refusal stands whether or not it could be recorded.
-    }
   }
 }

@@ -1,4 +1,4 @@
-import type { AuditLog } from '../../audit/audit-log.js';
+import type { RefusalRecorder } from '../../audit/refusals.js';
 import type { Clock } from '../../clock.js';
 import { epochSeconds } from '../../clock.js';
 import type { Applications } from '../../directory/applications.js';
@@ -31,7 +31,7 @@ export class UserInfoEndpoint {
     private readonly keys: SigningKeys,
     private readonly applications: Applications,
     private readonly users: Users,
-    private readonly audit: AuditLog,
+    private readonly refusals: RefusalRecorder,
     private readonly clock: Clock,
     private readonly issuer: () => string,
   ) {
@@ -67,16 +67,8 @@ export class UserInfoEndpoint {
         ...(scopes.includes('email') ? { email: user.email, email_verified: false } : {}),
       };
     } catch (error) {
-      if (error instanceof OAuthError) this.recordRefusal(error, clientId);
+      if (error instanceof OAuthError) this.refusals.record({ event: 'userinfo.refused', clientId }, error);
       throw error;
-    }
-  }
-
-  private recordRefusal(error: OAuthError, clientId: string | null): void {
-    try {
-      this.audit.record({ event: 'userinfo.refused', decision: 'deny', clientId, reason: `${error.error}: ${error.reason ?? ''}`.slice(0, 500) });
-    } catch {
-      // The refusal stands whether or not it could be recorded.
     }
   }
 }
