@@ -1,17 +1,11 @@
 import { OAuthError } from '../oauth/errors.js';
-import type { AuditLog } from './audit-log.js';
+import type { AuditEvent, AuditLog } from './audit-log.js';
 
-/** What a refused request is recorded with, besides why. Identifiers only: never a secret. */
-export interface Refusal {
-  event: string;
-  /** The client id as claimed when the client is not authenticated: an identifier, not a secret. */
-  clientId?: string | null | undefined;
-  subject?: string | null | undefined;
-  grantType?: string | null | undefined;
-  resource?: string | null | undefined;
-  jti?: string | null | undefined;
-  detail?: Record<string, unknown> | undefined;
-}
+/**
+ * What a refused request is recorded with, besides why: identifiers only, never a secret. `clientId` is
+ * the client id as claimed when the client did not authenticate.
+ */
+export type Refusal = Omit<AuditEvent, 'decision' | 'reason'>;
 
 // Claimed values come from anyone who can reach 127.0.0.1: bounded, so a request cannot grow a row at will.
 const IDENTIFIER_MAX = 200;
