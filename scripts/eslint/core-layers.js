@@ -2,7 +2,10 @@
 // layer and any lower one, never a higher one. A file's layer is its first path segment under
 // main/core (a top-level file such as clock.ts is its basename); store/migrations/ is store.
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
+/** The project root, whatever directory eslint runs from. */
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CORE = 'main/core';
 
 /** Bottom to top. ../shared/tools/check-structure.mjs checks the same order independently. */
@@ -56,7 +59,7 @@ export const coreLayers = {
     },
   },
   create(context) {
-    const file = toPosix(path.relative(context.cwd, context.filename));
+    const file = toPosix(path.relative(ROOT, context.filename));
     if (!file.startsWith(`${CORE}/`)) return {};
     const from = layerOf(file.slice(CORE.length + 1));
     const allowed = new Set((context.options[0]?.exceptions ?? []).filter((e) => e.file === file).map((e) => e.layer));
