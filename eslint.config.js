@@ -2,6 +2,7 @@
 // imports Electron; the renderer runs in a browser and never imports Node; shared/ imports neither.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import coreLayers from './scripts/eslint/core-layers.js';
 
 const nodeBuiltins = [
   'assert', 'buffer', 'child_process', 'cluster', 'crypto', 'dgram', 'dns', 'events', 'fs', 'fs/promises',
@@ -39,6 +40,14 @@ export default tseslint.config(
   {
     files: ['main/core/**'],
     rules: { 'no-restricted-imports': ['error', { paths: [noElectron], patterns: [noExamples] }] },
+  },
+  {
+    // Layers inside main/core, bottom to top: see scripts/eslint/core-layers.js.
+    files: ['main/core/**'],
+    plugins: { latchkey: coreLayers },
+    rules: {
+      'latchkey/core-layers': 'error',
+    },
   },
   {
     files: ['main/cli/**', 'main/app/**'],

@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { VaultStatus } from '../../shared/admin-api.js';
 import { registerAdminRoutes } from './admin/routes.js';
 import { AuditLog } from './audit/audit-log.js';
+import { RefusalRecorder } from './audit/refusals.js';
 import { type Clock, epochSeconds, systemClock } from './clock.js';
 import { ApiKeys } from './directory/api-keys.js';
 import { Applications } from './directory/applications.js';
@@ -186,7 +187,8 @@ export class Broker {
     this.providerAccounts = new ProviderAccounts(this.db, this.vault, this.clock);
     const upstreamClients = new UpstreamClients(this.providers, this.clock);
     const upstreamTokens = new UpstreamTokens(this.providerAccounts, upstreamClients, this.audit, transaction, this.clock, issuer);
-    const providerConnections = new ProviderConnections(this.db, this.vault, this.providers, resources, this.providerAccounts, upstreamClients, this.audit, transaction, this.clock, issuer);
+    const refusals = new RefusalRecorder(this.audit);
+    const providerConnections = new ProviderConnections(this.db, this.vault, this.providers, resources, this.providerAccounts, upstreamClients, this.audit, refusals, transaction, this.clock, issuer);
     const providerAdmin = new ProviderAdmin(this.providers, this.providerAccounts, providerConnections, upstreamClients, resources, this.users, this.audit, transaction, this.log);
     // The credential pipeline (docs/ARCHITECTURE.md): the token endpoint builds each request's context, a grant
     // decides what to issue, the issuer issues it through the kind of the target's credential type.
@@ -212,10 +214,10 @@ export class Broker {
           new SubstituteUserSubjects(this.users, this.consents, families, this.policyEngine),
         ],
         liveTokens, assertions, () => this.issuerUrls.assertionAudiences, this.applications, targets),
-    ], clients, credentials, this.audit, this.agentPause, this.clock, issuer);
+    ], clients, credentials, refusals, this.agentPause, this.clock, issuer);
     const authorization = new AuthorizationEndpoint({
-      db: this.db, transaction, applications: this.applications, resources: resources, users: this.users,
-      consents: this.consents, codes: codes, audit: this.audit, clock: this.clock, issuer, policy, targets,
+      db: this.db, transaction, applications: this.applications, resources, users: this.users,
+      consents: this.consents, codes, audit: this.audit, refusals, clock: this.clock, issuer, policy, targets,
       brokered: {
         status: (providerId, userId) => this.providerAccounts.get(providerId, userId)?.status ?? 'not_connected',
         providerName: (providerId) => this.providers.get(providerId)?.name ?? providerId,
@@ -228,20 +230,20 @@ export class Broker {
     registerOAuthRoutes(this.http, {
       urls: () => this.issuerUrls,
       token,
-      introspection: new IntrospectionEndpoint(clients, liveTokens, resources, this.audit, this.clock, issuer),
-      revocation: new RevocationEndpoint(clients, this.keys, this.audit, this.clock, issuer, transaction, families, issuedTokens),
-      authorization: authorization,
-      userinfo: new UserInfoEndpoint(liveTokens, this.users, this.audit, this.clock, issuer),
-      registration: new RegistrationEndpoint(this.applications, this.audit, transaction,
+      introspection: new IntrospectionEndpoint(clients, liveTokens, resources, refusals, this.clock, issuer),
+      revocation: new RevocationEndpoint(clients, this.keys, this.audit, refusals, this.clock, issuer, transaction, families, issuedTokens),
+      authorization,
+      userinfo: new UserInfoEndpoint(liveTokens, this.users, refusals, this.clock, issuer),
+      registration: new RegistrationEndpoint(this.applications, this.audit, refusals, transaction,
         new TokenBucket(this.clock, registrationLimits.perMinute, registrationLimits.burst), registrationLimits.maxClients),
-      backchannel: new BackchannelAuthenticationEndpoint(clients, this.applications, resources, targets, this.users, this.approvals, this.consents, this.audit, this.agentPause),
+      backchannel: new BackchannelAuthenticationEndpoint(clients, this.applications, resources, targets, this.users, this.approvals, this.consents, refusals, this.agentPause),
       sessions: this.sessions,
       keys: this.keys,
-      audit: this.audit,
+      refusals,
     });
-    registerBrokeredRoutes(this.http, { issuer, connections: providerConnections, providers: this.providers, authorization: authorization, sessions: this.sessions, audit: this.audit });
+    registerBrokeredRoutes(this.http, { issuer, connections: providerConnections, providers: this.providers, authorization, sessions: this.sessions, refusals });
     registerUi(this.http, options.uiDir === undefined ? findUiDir() : options.uiDir);
-    registerUiLogin(this.http, { sessions: this.sessions, audit: this.audit, transaction });
+    registerUiLogin(this.http, { sessions: this.sessions, audit: this.audit, refusals, transaction });
     registerAdminRoutes(this.http, {
       adminTokenHash: hashSecret(this.adminToken),
       ownOrigin: issuer,

@@ -9,6 +9,11 @@ async function restrictedImports(filePath: string, source: string): Promise<stri
   return result!.messages.filter((message) => message.ruleId === 'no-restricted-imports').map((message) => message.message);
 }
 
+async function layerViolations(filePath: string, source: string): Promise<string[]> {
+  const [result] = await eslint.lintText(source, { filePath });
+  return result!.messages.filter((message) => message.ruleId === 'latchkey/core-layers').map((message) => message.message);
+}
+
 describe('module boundaries', () => {
   it('main/core may not import electron', async () => {
     expect(await restrictedImports('main/core/sts/leak.ts', "import { app } from 'electron';\nexport const x = app;\n")).toHaveLength(1);
@@ -52,5 +57,43 @@ describe('module boundaries', () => {
     expect(await restrictedImports('main/app/prompt/prompt-page.ts', "import { readFileSync } from 'node:fs';\nexport const x = readFileSync;\n")).toHaveLength(1);
     expect(await restrictedImports('main/app/prompt/prompt-page.ts', "import { Broker } from '../../core/broker.js';\nexport const x = Broker;\n")).toHaveLength(1);
     expect(await restrictedImports('main/app/prompt/prompt-page.ts', "import type { ConsentPrompt } from '../../../shared/ipc.js';\nexport type X = ConsentPrompt;\n")).toHaveLength(0);
+  });
+});
+
+describe('layers inside main/core', () => {
+  it('a lower layer may not import a higher one, and the message names both layers', async () => {
+    expect(await layerViolations('main/core/tokens/x.ts', "import { TokenExchangeGrant } from '../sts/grants/token-exchange.js';\nexport const x = TokenExchangeGrant;\n"))
+      .toEqual(['main/core layers: tokens may not import sts, a higher layer.']);
+    expect(await layerViolations('main/core/directory/x.ts', "import { ConsentStore } from '../consent/consents.js';\nexport const x = ConsentStore;\n"))
+      .toEqual(['main/core layers: directory may not import consent, a higher layer.']);
+    expect(await layerViolations('main/core/store/x.ts', "export { Vault } from '../vault/vault.js';\n")).toHaveLength(1);
+    expect(await layerViolations('main/core/clock.ts', "export * from './transport/http-app.js';\n")).toHaveLength(1);
+    expect(await layerViolations('main/core/ui/x.ts', "import { Broker } from '../broker.js';\nexport const x = Broker;\n")).toHaveLength(1);
+  });
+
+  it('a type-only import of a higher layer is refused too', async () => {
+    expect(await layerViolations('main/core/vault/x.ts', "import type { Users } from '../directory/users.js';\nexport type X = Users;\n"))
+      .toEqual(['main/core layers: vault may not import directory, a higher layer.']);
+  });
+
+  it('a module may import its own layer, a lower one, shared/ and packages', async () => {
+    const source = [
+      "import type { TokenFamilies } from './token-families.js';",
+      "import { OAuthError } from '../oauth/errors.js';",
+      "import { AuditLog } from '../audit/audit-log.js';",
+      "import type { Clock } from '../clock.js';",
+      "import { GRANT_TYPES } from '../../../shared/domain.js';",
+      "import { SignJWT } from 'jose';",
+      'export const x = [OAuthError, AuditLog, GRANT_TYPES, SignJWT];',
+      'export type X = TokenFamilies | Clock;',
+    ].join('\n');
+    expect(await layerViolations('main/core/tokens/x.ts', source)).toHaveLength(0);
+    expect(await layerViolations('main/core/broker.ts', "import { StsRoutes } from './sts/routes.js';\nexport const x = StsRoutes;\n")).toHaveLength(0);
+    expect(await layerViolations('main/core/store/migrations/010-x.ts', "import type { Db } from '../database.js';\nexport type X = Db;\n")).toHaveLength(0);
+  });
+
+  it('a folder without a place in the order is reported, so a new layer is placed on purpose', async () => {
+    expect(await layerViolations('main/core/gateway/x.ts', "import { OAuthError } from '../oauth/errors.js';\nexport const x = OAuthError;\n"))
+      .toEqual(['main/core layers: "gateway" has no place in the layer order; give it one in scripts/eslint/core-layers.js.']);
   });
 });

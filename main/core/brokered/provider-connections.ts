@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { AuditLog } from '../audit/audit-log.js';
+import type { RefusalRecorder } from '../audit/refusals.js';
 import type { Clock } from '../clock.js';
 import { isSafeNext, type UiSession } from '../consent/ui-sessions.js';
 import { hashSecret, newId, randomSecret } from '../store/credentials.js';
@@ -69,6 +70,7 @@ export class ProviderConnections {
     private readonly accounts: ProviderAccounts,
     private readonly clients: UpstreamClients,
     private readonly audit: AuditLog,
+    private readonly refusals: RefusalRecorder,
     private readonly transaction: <T>(work: () => T) => T,
     private readonly clock: Clock,
     private readonly issuer: () => string,
@@ -187,12 +189,7 @@ export class ProviderConnections {
       return { kind: 'page', status: 200, title: 'Connected', message: `Your ${provider.name} account is connected to Latchkey. Applications you authorize can now reach it through Latchkey.` };
     } catch (error) {
       if (!(error instanceof CallbackRefused)) throw error;
-      try {
-        this.audit.record({ event: 'provider.connect_refused', decision: 'deny', subject: connection?.user_id ?? null, reason: error.reason.slice(0, 500),
-          ...(error.providerId ? { detail: { provider_id: error.providerId } } : {}) });
-      } catch {
-        // The refusal stands whether or not it could be recorded.
-      }
+      this.refusals.record({ event: 'provider.connect_refused', subject: connection?.user_id, ...(error.providerId ? { detail: { provider_id: error.providerId } } : {}) }, error.reason);
       return { kind: 'page', status: error.status, title: error.title, message: error.shown };
     }
   }

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { AuditLog } from '../audit/audit-log.js';
+import type { RefusalRecorder } from '../audit/refusals.js';
 import { pageHeaders, renderErrorPage, renderMessagePage } from '../consent/consent-page.js';
 import type { UiSessions } from '../consent/ui-sessions.js';
 import type { AuthorizationEndpoint, AuthorizationOutcome } from '../sts/endpoints/authorize.js';
@@ -14,7 +14,7 @@ export interface BrokeredRouteDeps {
   providers: Providers;
   authorization: AuthorizationEndpoint;
   sessions: UiSessions;
-  audit: AuditLog;
+  refusals: RefusalRecorder;
 }
 
 /**
@@ -42,11 +42,7 @@ export function registerBrokeredRoutes(app: FastifyInstance, deps: BrokeredRoute
       url = await deps.connections.start(provider, { userId: checked.userId, session: checked.session, returnTo: checked.returnTo, via: 'consent page' });
     } catch (error) {
       if (!(error instanceof OAuthError)) throw error;
-      try {
-        deps.audit.record({ event: 'provider.connect_refused', decision: 'deny', subject: checked.userId, reason: `${error.error}: ${error.reason ?? error.message}`.slice(0, 500), detail: { provider_id: provider.id } });
-      } catch {
-        // The refusal stands whether or not it could be recorded.
-      }
+      deps.refusals.record({ event: 'provider.connect_refused', subject: checked.userId, detail: { provider_id: provider.id } }, error);
       return sendPage(reply, { kind: 'page', status: error.status, html: renderErrorPage('Not connected', error.message) });
     }
     return reply.code(303).headers({ 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' }).header('location', url).send();

@@ -51,9 +51,6 @@ export class UnauthorizedClient extends OAuthError {
 export class UnsupportedGrantType extends OAuthError {
   constructor(description?: string, options?: Options) { super('unsupported_grant_type', 400, description, options); }
 }
-export class UnsupportedTokenType extends OAuthError {
-  constructor(description?: string, options?: Options) { super('unsupported_token_type', 400, description, options); }
-}
 export class InvalidScope extends OAuthError {
   constructor(description?: string, options?: Options) { super('invalid_scope', 400, description, options); }
 }

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { AuditLog } from '../audit/audit-log.js';
+import { refusalReason, type RefusalRecorder } from '../audit/refusals.js';
 import { refuseForeignOrigin, requireBackChannelForm, sendJson } from '../transport/http-app.js';
 import type { SigningKeys } from '../tokens/signing-keys.js';
 import { pageHeaders } from '../consent/consent-page.js';
@@ -27,7 +27,7 @@ export interface OAuthRouteDeps {
   backchannel: BackchannelAuthenticationEndpoint;
   sessions: UiSessions;
   keys: SigningKeys;
-  audit: AuditLog;
+  refusals: RefusalRecorder;
 }
 
 /** Client metadata is a few hundred bytes; 16 KiB leaves room for ten long redirect URIs and nothing much else. */
@@ -53,7 +53,7 @@ export function registerOAuthRoutes(app: FastifyInstance, deps: OAuthRouteDeps):
   const backChannel = (event: string) => ({
     onRequest: async (request: FastifyRequest) => refuseForeignOrigin(request, deps.urls().issuer),
     onError: async (request: FastifyRequest, _reply: FastifyReply, error: FastifyError | OAuthError) => {
-      if (!handedOver.has(request)) recordPerimeterRefusal(deps.audit, event, request, error);
+      if (!handedOver.has(request)) recordPerimeterRefusal(deps.refusals, event, request, error);
     },
   });
 
@@ -94,7 +94,7 @@ export function registerOAuthRoutes(app: FastifyInstance, deps: OAuthRouteDeps):
       deps.registration.admit();
     },
     onError: async (request: FastifyRequest, _reply: FastifyReply, error: FastifyError | OAuthError) => {
-      if (!handedOver.has(request)) recordPerimeterRefusal(deps.audit, 'client.registration_refused', request, error);
+      if (!handedOver.has(request)) recordPerimeterRefusal(deps.refusals, 'client.registration_refused', request, error);
     },
   }, async (request, reply) => {
     if (request.url.includes('?')) throw new InvalidRequest('client metadata goes in the JSON body, not the query string');
@@ -116,7 +116,7 @@ export function registerOAuthRoutes(app: FastifyInstance, deps: OAuthRouteDeps):
   app.post('/oauth2/authorize', {
     onRequest: async (request: FastifyRequest) => refuseForeignOrigin(request, deps.urls().issuer),
     onError: async (request: FastifyRequest, _reply: FastifyReply, error: FastifyError | OAuthError) => {
-      if (!handedOver.has(request)) recordPerimeterRefusal(deps.audit, 'authorization.refused', request, error);
+      if (!handedOver.has(request)) recordPerimeterRefusal(deps.refusals, 'authorization.refused', request, error);
     },
   }, async (request, reply) => {
     const contentType = request.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
@@ -140,17 +140,8 @@ function sendOutcome(reply: FastifyReply, outcome: AuthorizationOutcome): Fastif
   return reply.code(outcome.status).headers(pageHeaders(outcome.formAction)).type('text/html; charset=utf-8').send(outcome.html);
 }
 
-function recordPerimeterRefusal(audit: AuditLog, event: string, request: FastifyRequest, error: FastifyError | OAuthError): void {
-  const why = error instanceof OAuthError ? `${error.error}: ${error.reason ?? error.description ?? ''}` : `invalid_request: ${error.code ?? 'malformed request'}`;
-  try {
-    audit.record({
-      event,
-      decision: 'deny',
-      // The claimed client id, as claimed; an identifier, not a secret. Nothing else from the request.
-      clientId: request.form?.get('client_id')?.slice(0, 200) ?? null,
-      reason: `perimeter: ${why}`.slice(0, 500),
-    });
-  } catch {
-    // The refusal stands whether or not it could be recorded.
-  }
+function recordPerimeterRefusal(refusals: RefusalRecorder, event: string, request: FastifyRequest, error: FastifyError | OAuthError): void {
+  const why = error instanceof OAuthError ? refusalReason(error) : `invalid_request: ${error.code ?? 'malformed request'}`;
+  // The claimed client id, as claimed; nothing else from the request.
+  refusals.record({ event, clientId: request.form?.get('client_id') }, `perimeter: ${why}`);
 }

@@ -1,11 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import type { AuditLog } from '../audit/audit-log.js';
+import type { RefusalRecorder } from '../audit/refusals.js';
 import { pageHeaders, renderErrorPage } from '../consent/consent-page.js';
 import { isSafeNext, UiSessions } from '../consent/ui-sessions.js';
 
 export interface UiLoginDeps {
   sessions: UiSessions;
   audit: AuditLog;
+  refusals: RefusalRecorder;
   transaction: <T>(work: () => T) => T;
 }
 
@@ -21,11 +23,7 @@ export function registerUiLogin(app: FastifyInstance, deps: UiLoginDeps): void {
     const token = typeof query.token === 'string' ? query.token : undefined;
     const next = query.next === undefined ? '/ui/' : query.next;
     const refuse = (status: number, message: string, reason: string) => {
-      try {
-        deps.audit.record({ event: 'ui.login_refused', decision: 'deny', reason });
-      } catch {
-        // The refusal stands whether or not it could be recorded.
-      }
+      deps.refusals.record({ event: 'ui.login_refused' }, reason);
       return reply.code(status).headers(pageHeaders()).type('text/html; charset=utf-8').send(renderErrorPage('Sign-in link not valid', message));
     };
     if (typeof next !== 'string' || (next !== '/ui/' && !isSafeNext(next))) return refuse(400, 'This link leads somewhere Latchkey does not send you.', 'next is not the authorization endpoint');

@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { GRANT_TYPES } from '../../../../shared/domain.js';
 import type { AuditLog } from '../../audit/audit-log.js';
+import type { RefusalRecorder } from '../../audit/refusals.js';
 import type { Clock } from '../../clock.js';
 import { formActionSource, renderConsentPage, renderErrorPage, renderSignInPage, type ConsentPageView } from '../../consent/consent-page.js';
 import type { Consents } from '../../consent/consents.js';
@@ -86,6 +87,7 @@ export interface AuthorizationDeps {
   consents: Consents;
   codes: AuthorizationCodes;
   audit: AuditLog;
+  refusals: RefusalRecorder;
   clock: Clock;
   issuer: () => string;
   targets: TargetResolver;
@@ -405,22 +407,14 @@ export class AuthorizationEndpoint {
 
   private refusal(error: unknown, clientId: string | null): AuthorizationOutcome {
     if (error instanceof RedirectedError) {
-      this.recordRefusal(clientId, `${error.oauth.error}: ${error.oauth.reason ?? error.oauth.message}`, error.oauth.auditDetail);
+      this.deps.refusals.record({ event: 'authorization.refused', clientId }, error.oauth);
       return this.answer(error.redirectUri, { error: error.oauth.error, error_description: error.oauth.description, state: error.state });
     }
     if (error instanceof ShownError) {
-      this.recordRefusal(clientId, `${error.error}: ${error.reason}`);
+      this.deps.refusals.record({ event: 'authorization.refused', clientId }, `${error.error}: ${error.reason}`);
       return { kind: 'page', status: error.status, html: renderErrorPage(error.title, error.shown) };
     }
     throw error;
-  }
-
-  private recordRefusal(clientId: string | null, reason: string, detail?: Record<string, unknown>): void {
-    try {
-      this.deps.audit.record({ event: 'authorization.refused', decision: 'deny', clientId: clientId?.slice(0, 200) ?? null, reason: reason.slice(0, 500), ...(detail ? { detail } : {}) });
-    } catch {
-      // The refusal stands whether or not it could be recorded.
-    }
   }
 }
 

@@ -1,5 +1,5 @@
 import { GRANT_TYPES } from '../../../../shared/domain.js';
-import type { AuditLog } from '../../audit/audit-log.js';
+import type { RefusalRecorder } from '../../audit/refusals.js';
 import { DEFAULT_APPROVAL_LIFETIME_SECONDS, MAX_APPROVAL_LIFETIME_SECONDS, type Approvals } from '../../consent/approvals.js';
 import { downstreamTree } from '../../consent/downstream.js';
 import type { Consents } from '../../consent/consents.js';
@@ -47,7 +47,7 @@ export class BackchannelAuthenticationEndpoint {
     private readonly users: Users,
     private readonly approvals: Approvals,
     private readonly consents: Consents,
-    private readonly audit: AuditLog,
+    private readonly refusals: RefusalRecorder,
     private readonly pause: AgentPause,
   ) {}
 
@@ -95,7 +95,9 @@ export class BackchannelAuthenticationEndpoint {
       const { approval, authReqId } = this.approvals.create({ app, user, scopes, resources: identifiers, downstream, bindingMessage, lifetimeSeconds, remembered });
       return { auth_req_id: authReqId, expires_in: lifetimeSeconds, interval: approval.intervalSeconds };
     } catch (error) {
-      if (error instanceof OAuthError) this.recordRefusal(error, params, client);
+      if (error instanceof OAuthError) {
+        this.refusals.record({ event: 'approval.refused', clientId: client?.app.clientId ?? params.get('client_id'), grantType: GRANT_TYPES.ciba, resource: params.get('resource') }, error);
+      }
       throw error;
     }
   }
@@ -105,20 +107,5 @@ export class BackchannelAuthenticationEndpoint {
     if (requested === undefined) return DEFAULT_APPROVAL_LIFETIME_SECONDS;
     if (!/^[1-9][0-9]{0,8}$/.test(requested)) throw new InvalidRequest('requested_expiry must be a positive integer of seconds');
     return Math.min(Number(requested), MAX_APPROVAL_LIFETIME_SECONDS);
-  }
-
-  private recordRefusal(error: OAuthError, params: Params, client: AuthenticatedClient | null): void {
-    try {
-      this.audit.record({
-        event: 'approval.refused',
-        decision: 'deny',
-        clientId: client?.app.clientId ?? params.get('client_id')?.slice(0, 200) ?? null,
-        grantType: GRANT_TYPES.ciba,
-        resource: params.get('resource')?.slice(0, 2048) ?? null,
-        reason: `${error.error}: ${error.reason ?? error.description ?? ''}`.slice(0, 500),
-      });
-    } catch {
-      // The refusal stands whether or not it could be recorded.
-    }
   }
 }

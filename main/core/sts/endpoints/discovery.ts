@@ -1,6 +1,7 @@
 import { CLIENT_AUTH_METHODS, ID_TOKEN_ALGS, IDENTITY_SCOPES } from '../../../../shared/domain.js';
 import { ASSERTION_ALGORITHMS } from '../../directory/jwks.js';
 import type { IssuerUrls } from '../issuer.js';
+import { CODE_CHALLENGE_METHODS } from '../pkce.js';
 
 /**
  * Authorization server metadata (RFC 8414) and OIDC discovery. Built from the issuer the listener was
@@ -31,7 +32,7 @@ export function serverMetadata(urls: IssuerUrls, grantTypes: readonly string[]):
     introspection_endpoint_auth_signing_alg_values_supported: [...ASSERTION_ALGORITHMS.filter((alg) => alg !== 'Ed25519')],
     revocation_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS],
     revocation_endpoint_auth_signing_alg_values_supported: [...ASSERTION_ALGORITHMS.filter((alg) => alg !== 'Ed25519')],
-    code_challenge_methods_supported: ['S256'],
+    code_challenge_methods_supported: [...CODE_CHALLENGE_METHODS],
     authorization_response_iss_parameter_supported: true,
     subject_types_supported: ['public'],
     id_token_signing_alg_values_supported: [...ID_TOKEN_ALGS],

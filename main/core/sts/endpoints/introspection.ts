@@ -1,4 +1,4 @@
-import type { AuditLog } from '../../audit/audit-log.js';
+import type { RefusalRecorder } from '../../audit/refusals.js';
 import type { Clock } from '../../clock.js';
 import { epochSeconds } from '../../clock.js';
 import type { Resources } from '../../directory/resources.js';
@@ -35,7 +35,7 @@ export class IntrospectionEndpoint {
     private readonly clients: ClientAuthenticator,
     private readonly tokens: LiveAccessTokens,
     private readonly resources: Resources,
-    private readonly audit: AuditLog,
+    private readonly refusals: RefusalRecorder,
     private readonly clock: Clock,
     private readonly issuer: () => string,
   ) {}
@@ -53,7 +53,7 @@ export class IntrospectionEndpoint {
       return await this.introspect(caller, token);
     } catch (error) {
       // A refused request is audited; an inactive answer is not a refusal.
-      if (error instanceof OAuthError) this.recordRefusal(error, params, caller);
+      if (error instanceof OAuthError) this.refusals.record({ event: 'token.introspection_refused', clientId: caller?.app.clientId ?? params.get('client_id') }, error);
       throw error;
     }
   }
@@ -79,18 +79,5 @@ export class IntrospectionEndpoint {
       ...(payload.act ? { act: payload.act } : {}),
       ...(payload.delegation_depth !== undefined ? { delegation_depth: payload.delegation_depth } : {}),
     };
-  }
-
-  private recordRefusal(error: OAuthError, params: Params, caller: AuthenticatedClient | null): void {
-    try {
-      this.audit.record({
-        event: 'token.introspection_refused',
-        decision: 'deny',
-        clientId: caller?.app.clientId ?? params.get('client_id')?.slice(0, 200) ?? null,
-        reason: `${error.error}: ${error.reason ?? error.description ?? ''}`.slice(0, 500),
-      });
-    } catch {
-      // The refusal stands whether or not it could be recorded.
-    }
   }
 }

@@ -1,5 +1,6 @@
 import { GRANT_TYPES, ID_TOKEN_ALGS, type GrantType, type IdTokenAlg, isScopeToken } from '../../../../shared/domain.js';
 import type { AuditLog } from '../../audit/audit-log.js';
+import type { RefusalRecorder } from '../../audit/refusals.js';
 import type { Application, Applications } from '../../directory/applications.js';
 import type { TokenBucket } from '../../transport/token-bucket.js';
 import { InvalidClientMetadata, InvalidRedirectUri, OAuthError, TooManyRequests } from '../../oauth/errors.js';
@@ -56,6 +57,7 @@ export class RegistrationEndpoint {
   constructor(
     private readonly applications: Applications,
     private readonly audit: AuditLog,
+    private readonly refusals: RefusalRecorder,
     private readonly transaction: <T>(work: () => T) => T,
     private readonly bucket: TokenBucket,
     private readonly maxClients: number,
@@ -82,16 +84,8 @@ export class RegistrationEndpoint {
         return clientInformation(app);
       });
     } catch (error) {
-      if (error instanceof OAuthError) this.recordRefusal(error);
+      if (error instanceof OAuthError) this.refusals.record({ event: 'client.registration_refused' }, error);
       throw error;
-    }
-  }
-
-  private recordRefusal(error: OAuthError): void {
-    try {
-      this.audit.record({ event: 'client.registration_refused', decision: 'deny', reason: `${error.error}: ${error.reason ?? error.description ?? ''}`.slice(0, 500) });
-    } catch {
-      // The refusal stands whether or not it could be recorded.
     }
   }
 }

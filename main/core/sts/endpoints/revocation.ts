@@ -1,4 +1,5 @@
 import type { AuditLog } from '../../audit/audit-log.js';
+import type { RefusalRecorder } from '../../audit/refusals.js';
 import type { Clock } from '../../clock.js';
 import { epochSeconds } from '../../clock.js';
 import { verifyAccessToken } from '../../tokens/access-token.js';
@@ -19,6 +20,7 @@ export class RevocationEndpoint {
     private readonly clients: ClientAuthenticator,
     private readonly keys: SigningKeys,
     private readonly audit: AuditLog,
+    private readonly refusals: RefusalRecorder,
     private readonly clock: Clock,
     private readonly issuer: () => string,
     private readonly transaction: <T>(work: () => T) => T,
@@ -46,7 +48,7 @@ export class RevocationEndpoint {
       jti = payload.jti;
       this.revokeOwn(caller, payload.jti);
     } catch (error) {
-      if (error instanceof OAuthError) this.recordRefusal(error, params, caller, jti);
+      if (error instanceof OAuthError) this.refusals.record({ event: 'token.revocation_refused', clientId: caller?.app.clientId ?? params.get('client_id'), jti }, error);
       throw error;
     }
   }
@@ -87,20 +89,6 @@ export class RevocationEndpoint {
       });
     } catch (error) {
       throw new TemporarilyUnavailable('the revocation could not be stored; try again', { reason: (error as Error).message });
-    }
-  }
-
-  private recordRefusal(error: OAuthError, params: Params, caller: AuthenticatedClient | null, jti: string | null): void {
-    try {
-      this.audit.record({
-        event: 'token.revocation_refused',
-        decision: 'deny',
-        clientId: caller?.app.clientId ?? params.get('client_id')?.slice(0, 200) ?? null,
-        jti,
-        reason: `${error.error}: ${error.reason ?? error.description ?? ''}`.slice(0, 500),
-      });
-    } catch {
-      // The refusal stands whether or not it could be recorded.
     }
   }
 }

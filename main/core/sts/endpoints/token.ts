@@ -1,5 +1,5 @@
 import { GRANT_TYPE_ALIASES } from '../../../../shared/domain.js';
-import type { AuditLog } from '../../audit/audit-log.js';
+import type { RefusalRecorder } from '../../audit/refusals.js';
 import type { Clock } from '../../clock.js';
 import type { CredentialIssuer, TokenResponse } from '../../tokens/credential-issuer.js';
 import type { AgentPause } from '../agent-pause.js';
@@ -30,7 +30,7 @@ export class TokenEndpoint {
     grants: GrantHandler[],
     private readonly clients: ClientAuthenticator,
     private readonly issuer: CredentialIssuer,
-    private readonly audit: AuditLog,
+    private readonly refusals: RefusalRecorder,
     private readonly pause: AgentPause,
     private readonly clock: Clock,
     private readonly issuerUrl: () => string,
@@ -73,20 +73,8 @@ export class TokenEndpoint {
   }
 
   private recordRefusal(error: OAuthError, params: Params, client: AuthenticatedClient | null, grantType: string | undefined): void {
-    try {
-      this.audit.record({
-        event: 'token.refused',
-        decision: 'deny',
-        // The claimed client id is recorded as claimed; it is an identifier, not a secret.
-        clientId: client?.app.clientId ?? params.get('client_id')?.slice(0, 200) ?? null,
-        grantType: grantType?.slice(0, 200) ?? null,
-        resource: params.get('resource')?.slice(0, 2048) ?? null,
-        reason: `${error.error}: ${error.reason ?? error.description ?? ''}`.slice(0, 500),
-        ...(error.auditDetail ? { detail: error.auditDetail } : {}),
-      });
-    } catch {
-      // The refusal stands whether or not it could be recorded; issuing is what must never go unrecorded.
-    }
+    // The claimed client id is recorded as claimed; it is an identifier, not a secret.
+    this.refusals.record({ event: 'token.refused', clientId: client?.app.clientId ?? params.get('client_id') ?? null, grantType: grantType ?? null, resource: params.get('resource') ?? null }, error);
   }
 }
 

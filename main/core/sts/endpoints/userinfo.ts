@@ -1,4 +1,4 @@
-import type { AuditLog } from '../../audit/audit-log.js';
+import type { RefusalRecorder } from '../../audit/refusals.js';
 import type { Clock } from '../../clock.js';
 import { epochSeconds } from '../../clock.js';
 import type { Users } from '../../directory/users.js';
@@ -24,7 +24,7 @@ export class UserInfoEndpoint {
   constructor(
     private readonly tokens: LiveAccessTokens,
     private readonly users: Users,
-    private readonly audit: AuditLog,
+    private readonly refusals: RefusalRecorder,
     private readonly clock: Clock,
     private readonly issuer: () => string,
   ) {}
@@ -58,16 +58,8 @@ export class UserInfoEndpoint {
         ...(scopes.includes('email') ? { email: user.email, email_verified: false } : {}),
       };
     } catch (error) {
-      if (error instanceof OAuthError) this.recordRefusal(error, clientId);
+      if (error instanceof OAuthError) this.refusals.record({ event: 'userinfo.refused', clientId }, error);
       throw error;
-    }
-  }
-
-  private recordRefusal(error: OAuthError, clientId: string | null): void {
-    try {
-      this.audit.record({ event: 'userinfo.refused', decision: 'deny', clientId, reason: `${error.error}: ${error.reason ?? ''}`.slice(0, 500) });
-    } catch {
-      // The refusal stands whether or not it could be recorded.
     }
   }
 }
