@@ -8,7 +8,7 @@ export const resourceSecretItem = (identifier: string): string => `resource-secr
 
 /**
  * The static secrets of vaulted resources (issue 5 item 3), as vault items. Written only (create, replace)
- * through the admin API; read only by the grants that release it (tokens/secret-release.ts). When it was
+ * through the admin API; read only when the credential issuer releases it (tokens/vaulted-secret-kind.ts). When it was
  * set is the vault item's `updated_at`: no column of its own, so no migration.
  */
 export class ResourceSecrets {
