@@ -4,6 +4,8 @@
 import type { JWK } from 'jose';
 import type { ClientAuthMethod, ConsentMode, CredentialType, GrantType } from '../../shared/domain.js';
 import type { Providers } from '../../main/core/brokered/providers.js';
+import { grantBackgroundAccess, type BackgroundAccessDeps } from '../../main/core/consent/background-access.js';
+import type { Consent } from '../../main/core/consent/consents.js';
 import type { ApiKeys } from '../../main/core/directory/api-keys.js';
 import type { Application, Applications } from '../../main/core/directory/applications.js';
 import type { Resource, Resources } from '../../main/core/directory/resources.js';
@@ -77,6 +79,11 @@ export function createApplication(directory: Directory, spec: ApplicationSpec = 
   }).application;
 }
 
+/** The admin gives an application another dependency (`latchkey app update --resource`). */
+export function addDependency(directory: Directory, clientId: string, resource: string): Application {
+  return directory.applications.update(clientId, { add_resources: [resource] }).application;
+}
+
 /** The admin takes a resource away from an application (`latchkey app update --remove-resource`). */
 export function removeDependency(directory: Directory, clientId: string, resource: string): Application {
   return directory.applications.update(clientId, { remove_resources: [resource] }).application;
@@ -99,4 +106,14 @@ export function createProvider(directory: Directory, name = 'Upstream'): string 
     endpoints: { authorization_endpoint: 'https://upstream.example.test/authorize', token_endpoint: 'https://upstream.example.test/token' },
     client_id: 'latchkey-at-upstream',
   }).id;
+}
+
+/**
+ * The user's background-access grant to an application (`latchkey consent grant --background`): a background
+ * consent backing one token family. Runs in its own transaction, as the admin API runs it.
+ */
+export function grantBackground(deps: BackgroundAccessDeps & { transaction: <T>(work: () => T) => T }, spec: { clientId: string; resources: string[]; scopes?: string[] }): Consent {
+  return deps.transaction(() => grantBackgroundAccess(deps, {
+    client_id: spec.clientId, resources: spec.resources, background: true, ...(spec.scopes !== undefined ? { scopes: spec.scopes } : {}),
+  })).consent;
 }

@@ -43,6 +43,8 @@ export function testClock(start = Date.UTC(2025, 5, 1, 12)): TestClock {
 }
 
 export interface Testbed extends Directory {
+  /** The SQLite file (its WAL is `${file}-wal`). */
+  file: string;
   db: Db;
   clock: TestClock;
   audit: AuditLog;
@@ -60,7 +62,8 @@ export interface Testbed extends Directory {
 
 export async function openTestbed(): Promise<Testbed> {
   const dir = mkdtempSync(join(tmpdir(), 'latchkey-grant-'));
-  const db = openDatabase(join(dir, 'latchkey.db'));
+  const file = join(dir, 'latchkey.db');
+  const db = openDatabase(file);
   const clock = testClock();
   const vault = new Vault(db, clock);
   // A cheap scrypt: these tests are not about the KDF.
@@ -71,7 +74,7 @@ export async function openTestbed(): Promise<Testbed> {
   const issuedTokens = new IssuedTokens(db, { applications, users });
   let keys: SigningKeys | undefined;
   return {
-    db, clock, vault, applications, resources, users,
+    file, db, clock, vault, applications, resources, users,
     audit: new AuditLog(db, clock),
     apiKeys: new ApiKeys(db, clock),
     providers: new Providers(db, vault, clock),
