@@ -1,0 +1,119 @@
+// The directory as the unit tests need it: resources, applications, the owner, API keys and providers, made
+// through the directory's own create and update methods. Every such call of the unit tests lives here, so a
+// change of their input type (the admin API's wire shape today) is adapted in this one module.
+import type { JWK } from 'jose';
+import type { ClientAuthMethod, ConsentMode, CredentialType, GrantType } from '../../shared/domain.js';
+import type { Providers } from '../../main/core/brokered/providers.js';
+import { grantBackgroundAccess, type BackgroundAccessDeps } from '../../main/core/consent/background-access.js';
+import type { Consent } from '../../main/core/consent/consents.js';
+import type { ApiKeys } from '../../main/core/directory/api-keys.js';
+import type { Application, Applications } from '../../main/core/directory/applications.js';
+import type { Resource, Resources } from '../../main/core/directory/resources.js';
+import type { User, Users } from '../../main/core/directory/users.js';
+
+export interface Directory {
+  applications: Applications;
+  resources: Resources;
+  users: Users;
+  apiKeys: ApiKeys;
+  providers: Providers;
+}
+
+export interface ResourceSpec {
+  identifier: string;
+  name?: string;
+  scopes?: string[];
+  credentialType?: CredentialType;
+  /** The application that serves it: the one that may exchange tokens addressed to it. */
+  servedBy?: string;
+  /** Seconds. */
+  tokenLifetime?: number;
+  /** A vaulted resource's static secret. */
+  secret?: string;
+  /** A brokered resource's provider and the upstream scopes it needs. */
+  providerId?: string;
+  upstreamScopes?: string[];
+}
+
+export function createResource(directory: Directory, spec: ResourceSpec): Resource {
+  return directory.resources.create({
+    name: spec.name ?? `Resource ${spec.identifier}`,
+    identifier: spec.identifier,
+    scopes: spec.scopes ?? [],
+    credential_type: spec.credentialType ?? 'token',
+    ...(spec.tokenLifetime !== undefined ? { token_lifetime: spec.tokenLifetime } : {}),
+    ...(spec.servedBy !== undefined ? { served_by: spec.servedBy } : {}),
+    ...(spec.secret !== undefined ? { secret: spec.secret } : {}),
+    ...(spec.providerId !== undefined ? { provider_id: spec.providerId } : {}),
+    ...(spec.upstreamScopes !== undefined ? { upstream_scopes: spec.upstreamScopes } : {}),
+  });
+}
+
+export interface ApplicationSpec {
+  name?: string;
+  /** Default: client_secret_basic (a confidential client). `none` makes a public client. */
+  authMethod?: ClientAuthMethod;
+  /** Default: the directory's default for the client type (client_credentials for a confidential client). */
+  grants?: GrantType[];
+  /** The resources it may ask tokens for. */
+  dependencies?: string[];
+  /** The scopes of its dependencies it may have; absent: all of them. */
+  scopes?: string[];
+  redirectUris?: string[];
+  jwks?: { keys: JWK[] };
+  consentMode?: ConsentMode;
+  maxDelegationDepth?: number;
+}
+
+export function createApplication(directory: Directory, spec: ApplicationSpec = {}): Application {
+  return directory.applications.create({
+    name: spec.name ?? 'Test application',
+    auth_method: spec.authMethod ?? 'client_secret_basic',
+    resources: spec.dependencies ?? [],
+    redirect_uris: spec.redirectUris ?? [],
+    ...(spec.grants !== undefined ? { grant_types: spec.grants } : {}),
+    ...(spec.scopes !== undefined ? { scopes: spec.scopes } : {}),
+    ...(spec.jwks !== undefined ? { jwks: spec.jwks as { keys: Record<string, unknown>[] } } : {}),
+    ...(spec.consentMode !== undefined ? { consent_mode: spec.consentMode } : {}),
+    ...(spec.maxDelegationDepth !== undefined ? { max_delegation_depth: spec.maxDelegationDepth } : {}),
+  }).application;
+}
+
+/** The admin gives an application another dependency (`latchkey app update --resource`). */
+export function addDependency(directory: Directory, clientId: string, resource: string): Application {
+  return directory.applications.update(clientId, { add_resources: [resource] }).application;
+}
+
+/** The admin takes a resource away from an application (`latchkey app update --remove-resource`). */
+export function removeDependency(directory: Directory, clientId: string, resource: string): Application {
+  return directory.applications.update(clientId, { remove_resources: [resource] }).application;
+}
+
+/** The owner, as `latchkey setup` makes them. */
+export function createOwner(directory: Directory, spec: { name?: string; email?: string } = {}): User {
+  return directory.users.setupOwner({ name: spec.name ?? 'Ada Owner', email: spec.email ?? 'ada@example.test' }).user;
+}
+
+/** A new `lk_sk_…` key of the application, and its id (to revoke it). */
+export function createApiKey(directory: Directory, clientId: string): { id: string; apiKey: string } {
+  return directory.apiKeys.create(clientId);
+}
+
+/** An upstream OAuth provider with fixed endpoints and no client secret (brokered resources name one). */
+export function createProvider(directory: Directory, name = 'Upstream'): string {
+  return directory.providers.create({
+    name,
+    endpoints: { authorization_endpoint: 'https://upstream.example.test/authorize', token_endpoint: 'https://upstream.example.test/token' },
+    client_id: 'latchkey-at-upstream',
+  }).id;
+}
+
+/**
+ * The user's background-access grant to an application (`latchkey consent grant --background`): a background
+ * consent backing one token family. Runs in its own transaction, as the admin API runs it.
+ */
+export function grantBackground(deps: BackgroundAccessDeps & { transaction: <T>(work: () => T) => T }, spec: { clientId: string; resources: string[]; scopes?: string[] }): Consent {
+  return deps.transaction(() => grantBackgroundAccess(deps, {
+    client_id: spec.clientId, resources: spec.resources, background: true, ...(spec.scopes !== undefined ? { scopes: spec.scopes } : {}),
+  })).consent;
+}
