@@ -71,7 +71,7 @@ export async function openTestbed(): Promise<Testbed> {
   const applications = new Applications(db, clock);
   const resources = new Resources(db, clock, new ResourceSecrets(db, vault));
   const users = new Users(db, clock);
-  const issuedTokens = new IssuedTokens(db, { applications, users });
+  const issuedTokens = new IssuedTokens(db, clock, { applications, users });
   let keys: SigningKeys | undefined;
   return {
     file, db, clock, vault, applications, resources, users,
