@@ -153,6 +153,16 @@ describe('token exchange grant', () => {
       expect((await exchange(mail, await exchanged(notes, await agentToken(), MAIL), ARCHIVE)).chain?.delegationDepth).toBe(2);
     });
 
+    it('the application the chain began with limits it too, however many hops later (its part may not be passed on further)', async () => {
+      const cautious = createApplication(bed, { name: 'Cautious agent', dependencies: [NOTES], maxDelegationDepth: 1 });
+      const hop1 = await exchanged(notes, await agentToken(cautious), MAIL);
+      // hop 2: mail's token, from a chain the cautious agent began; its limit of one exchange holds here too.
+      const error = await refusal(exchange(mail, hop1, ARCHIVE));
+      expect(error.error).toBe('invalid_request');
+      expect(error.reason).toBe('delegation depth 2 over the limit 1');
+      expect(error.auditDetail).toMatchObject({ origin_client_id: cautious.clientId, delegation_depth: 2 });
+    });
+
     it('a target that is not a dependency of the requester is invalid_target', async () => {
       const error = await refusal(exchange(notes, await agentToken(), ARCHIVE));
       expect(error.error).toBe('invalid_target');

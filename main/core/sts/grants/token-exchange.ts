@@ -124,13 +124,13 @@ export class TokenExchangeGrant implements GrantHandler {
 
   /**
    * The chain's limits (issue 4 item 1): no application acts twice in one chain, and the chain is no longer
-   * than the strictest max_delegation_depth of the applications in it (the subject token's client, every
-   * actor, the requester): each may say how far its part may be passed on.
+   * than the strictest max_delegation_depth of the applications in it (the client the chain began with, the
+   * subject token's client, every actor, the requester): each may say how far its part may be passed on.
    */
   private checkChain(requester: Application, subject: ResolvedSubject): void {
     const actors = actorsOf(subject.act);
     if (actors.includes(requester.clientId)) throw new InvalidRequest('the requester already acts in this delegation chain', { reason: 'repeated actor' });
-    const limits = [subject.clientId, ...actors, requester.clientId].map((clientId) => this.applications.get(clientId)?.maxDelegationDepth ?? Infinity);
+    const limits = [subject.originClientId, subject.clientId, ...actors, requester.clientId].map((clientId) => this.applications.get(clientId)?.maxDelegationDepth ?? Infinity);
     const limit = Math.min(...limits);
     if (subject.delegationDepth + 1 > limit) {
       throw new InvalidRequest(`the delegation chain would be longer than allowed (${limit} exchanges)`, { reason: `delegation depth ${subject.delegationDepth + 1} over the limit ${limit}` });
