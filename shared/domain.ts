@@ -38,17 +38,6 @@ export const GRANT_TYPES = {
 } as const;
 export type GrantType = (typeof GRANT_TYPES)[keyof typeof GRANT_TYPES];
 
-/** Grant types this build issues tokens for; the others are reserved names. */
-export const SUPPORTED_GRANT_TYPES: readonly GrantType[] = [
-  GRANT_TYPES.authorizationCode,
-  GRANT_TYPES.refreshToken,
-  GRANT_TYPES.clientCredentials,
-  GRANT_TYPES.tokenExchange,
-  GRANT_TYPES.jwtBearer,
-  GRANT_TYPES.apiKey,
-  GRANT_TYPES.ciba,
-];
-
 /** Short names accepted wherever a grant type is named (CLI flags, the token endpoint for api_key). */
 export const GRANT_TYPE_ALIASES: Readonly<Record<string, GrantType>> = {
   api_key: GRANT_TYPES.apiKey,

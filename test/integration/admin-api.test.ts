@@ -86,4 +86,20 @@ describe('admin API', () => {
     expect(result.status).toBe(400);
     expect(result.body.error_description).toMatch(/public client/);
   });
+
+  it('refuses a grant type named like a member of Object.prototype as any unknown grant type, at creation and update', async () => {
+    const before = count(test, 'applications');
+    for (const name of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
+      const created = await test.admin('POST', '/applications', { name: 'Sneaky', grant_types: [name] });
+      expect(created.status, name).toBe(400);
+      expect(created.body).toMatchObject({ error: 'invalid_request', error_description: `unknown grant type: ${name}` });
+    }
+    const app = (await test.admin('POST', '/applications', { name: 'Plain' })).body;
+    for (const change of [{ add_grant_types: ['constructor'] }, { remove_grant_types: ['__proto__'] }]) {
+      const updated = await test.admin('PATCH', `/applications/${app.client_id}`, change);
+      expect(updated.status, JSON.stringify(change)).toBe(400);
+      expect(updated.body.error_description, JSON.stringify(change)).toMatch(/^unknown grant type: (constructor|__proto__)$/);
+    }
+    expect(count(test, 'applications')).toBe(before + 1);
+  });
 });

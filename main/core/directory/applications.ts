@@ -1,7 +1,7 @@
 import type { ApplicationView, CreateApplicationRequest, UpdateApplicationRequest } from '../../../shared/admin-api.js';
 import { createApplicationRequest, updateApplicationRequest } from '../../../shared/admin-api.js';
 import type { ClientAuthMethod, ConsentMode, GrantType, IdentityType, IdTokenAlg } from '../../../shared/domain.js';
-import { GRANT_TYPE_ALIASES, GRANT_TYPES, SUPPORTED_GRANT_TYPES } from '../../../shared/domain.js';
+import { GRANT_TYPE_ALIASES, GRANT_TYPES } from '../../../shared/domain.js';
 import type { Clock } from '../clock.js';
 import type { Db } from '../store/database.js';
 import { hashSecret, newId, randomSecret } from '../store/credentials.js';
@@ -72,8 +72,9 @@ const fromRow = (row: ApplicationRow): Application => ({
   createdAt: row.created_at,
 });
 
-export function normalizeGrantType(name: string): string {
-  return GRANT_TYPE_ALIASES[name] ?? name;
+/** A short name (`api_key`) to its grant type; own keys only, so `constructor` stays an unknown name. */
+function normalizeGrantType(name: string): string {
+  return Object.hasOwn(GRANT_TYPE_ALIASES, name) ? GRANT_TYPE_ALIASES[name]! : name;
 }
 
 export interface CreatedApplication {
@@ -367,15 +368,12 @@ export class Applications {
 }
 
 /**
- * The grant types an application may be registered for: known, issuable today when the admin named them
- * (`asked`; `added` when only some of them are new), and consistent with the client and what it registered.
+ * The grant types an application may be registered for: known (`added`: the new ones, when only some are),
+ * and consistent with the client and what it registered (`asked`: the admin named them).
  */
 function checkGrants(grantTypes: readonly string[], client: { asked: boolean; added?: readonly string[]; clientType: 'confidential' | 'public'; redirectUris: readonly string[]; hasJwks: boolean }): void {
   for (const grant of client.added ?? grantTypes) {
     if (!(Object.values(GRANT_TYPES) as string[]).includes(grant)) throw new DirectoryError(`unknown grant type: ${grant}`);
-    // Only what the admin asked for must be issuable today; a public client's defaults (authorization
-    // code, refresh) are what it is for, and the token endpoint refuses them until they exist.
-    if (client.asked && !SUPPORTED_GRANT_TYPES.includes(grant as GrantType)) throw new DirectoryError(`grant type not available yet: ${grant}`);
   }
   // OAuth 2.1 §4.2: client credentials only for confidential clients; the same holds for every
   // autonomous grant, since a public client cannot prove who it is.
