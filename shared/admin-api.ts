@@ -248,6 +248,37 @@ export interface ConsentView {
   revoked_at: string | null;
 }
 
+/** `GET /api/api-keys` (`latchkey apikey list`): every key, or one application's. */
+export const apiKeyQuery = z.object({ client_id: z.string().optional() });
+
+const policyTextRequired = 'text (the Cedar policy) is required';
+
+/**
+ * `POST /api/policies` and `/api/policies/validate` (`latchkey policy add|validate`): a Cedar policy file and
+ * what it is for (cut to 500 characters). A problem is described without the field's path, as the admin reads it.
+ */
+export const policyRequest = z.object({
+  text: z.string({ error: policyTextRequired }).min(1, policyTextRequired).max(64 * 1024, 'the policy text is too long (64 KiB at most)'),
+  description: z.string({ error: 'description must be a string' }).optional().transform((description) => description?.slice(0, 500)),
+}, { error: policyTextRequired });
+
+/**
+ * `POST /api/policies/test` (`latchkey policy test`): would this issuance be allowed, and by which policies.
+ * `app`, `resource` and `action` are required; what else is not understood falls back to its default: the
+ * resource's scopes, no user, the action's usual delegation depth, transport and trust level.
+ */
+const whatIfRequired = 'app, resource and action are required';
+export const policyTestRequest = z.object({
+  app: z.string({ error: whatIfRequired }),
+  resource: z.string({ error: whatIfRequired }),
+  action: z.string({ error: whatIfRequired }),
+  scopes: z.array(z.unknown()).transform((scopes) => scopes.filter((scope): scope is string => typeof scope === 'string')).optional().catch(undefined),
+  user: z.string().optional().catch(undefined),
+  delegation_depth: z.number().refine(Number.isInteger).optional().catch(undefined),
+  transport: z.string().optional().catch(undefined),
+  trust_level: z.string().optional().catch(undefined),
+}, { error: whatIfRequired });
+
 /** A one-time login link to a UI session; `next` may only lead to the authorization endpoint. */
 export const loginLinkRequest = z.object({ next: z.string().max(4096).optional() }).strict();
 
