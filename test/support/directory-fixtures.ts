@@ -2,7 +2,7 @@
 // through the directory's own create and update methods. Every such call of the unit tests lives here, so a
 // change of their input type (the admin API's wire shape today) is adapted in this one module.
 import type { JWK } from 'jose';
-import type { ClientAuthMethod, ConsentMode, CredentialType, GrantType } from '../../shared/domain.js';
+import { DEFAULT_MAX_DELEGATION_DEPTH, type ClientAuthMethod, type ConsentMode, type CredentialType, type GrantType } from '../../shared/domain.js';
 import type { Providers } from '../../main/core/brokered/providers.js';
 import { grantBackgroundAccess, type BackgroundAccessDeps } from '../../main/core/consent/background-access.js';
 import type { Consent } from '../../main/core/consent/consents.js';
@@ -40,12 +40,12 @@ export function createResource(directory: Directory, spec: ResourceSpec): Resour
     name: spec.name ?? `Resource ${spec.identifier}`,
     identifier: spec.identifier,
     scopes: spec.scopes ?? [],
-    credential_type: spec.credentialType ?? 'token',
-    ...(spec.tokenLifetime !== undefined ? { token_lifetime: spec.tokenLifetime } : {}),
-    ...(spec.servedBy !== undefined ? { served_by: spec.servedBy } : {}),
-    ...(spec.secret !== undefined ? { secret: spec.secret } : {}),
-    ...(spec.providerId !== undefined ? { provider_id: spec.providerId } : {}),
-    ...(spec.upstreamScopes !== undefined ? { upstream_scopes: spec.upstreamScopes } : {}),
+    credentialType: spec.credentialType ?? 'token',
+    tokenLifetime: spec.tokenLifetime ?? 600,
+    servedBy: spec.servedBy,
+    secret: spec.secret,
+    providerId: spec.providerId,
+    upstreamScopes: spec.upstreamScopes,
   });
 }
 
@@ -68,25 +68,27 @@ export interface ApplicationSpec {
 export function createApplication(directory: Directory, spec: ApplicationSpec = {}): Application {
   return directory.applications.create({
     name: spec.name ?? 'Test application',
-    auth_method: spec.authMethod ?? 'client_secret_basic',
+    identityType: 'agent',
+    authMethod: spec.authMethod ?? 'client_secret_basic',
     resources: spec.dependencies ?? [],
-    redirect_uris: spec.redirectUris ?? [],
-    ...(spec.grants !== undefined ? { grant_types: spec.grants } : {}),
-    ...(spec.scopes !== undefined ? { scopes: spec.scopes } : {}),
-    ...(spec.jwks !== undefined ? { jwks: spec.jwks as { keys: Record<string, unknown>[] } } : {}),
-    ...(spec.consentMode !== undefined ? { consent_mode: spec.consentMode } : {}),
-    ...(spec.maxDelegationDepth !== undefined ? { max_delegation_depth: spec.maxDelegationDepth } : {}),
+    redirectUris: spec.redirectUris ?? [],
+    grantTypes: spec.grants,
+    scopes: spec.scopes,
+    jwks: spec.jwks as { keys: Record<string, unknown>[] } | undefined,
+    consentMode: spec.consentMode ?? 'explicit',
+    maxDelegationDepth: spec.maxDelegationDepth ?? DEFAULT_MAX_DELEGATION_DEPTH,
+    idTokenAlg: 'RS256',
   }).application;
 }
 
 /** The admin gives an application another dependency (`latchkey app update --resource`). */
 export function addDependency(directory: Directory, clientId: string, resource: string): Application {
-  return directory.applications.update(clientId, { add_resources: [resource] }).application;
+  return directory.applications.update(clientId, { addResources: [resource] }).application;
 }
 
 /** The admin takes a resource away from an application (`latchkey app update --remove-resource`). */
 export function removeDependency(directory: Directory, clientId: string, resource: string): Application {
-  return directory.applications.update(clientId, { remove_resources: [resource] }).application;
+  return directory.applications.update(clientId, { removeResources: [resource] }).application;
 }
 
 /** The owner, as `latchkey setup` makes them. */

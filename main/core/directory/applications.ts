@@ -1,5 +1,3 @@
-import type { ApplicationView, CreateApplicationRequest, UpdateApplicationRequest } from '../../../shared/admin-api.js';
-import { createApplicationRequest, updateApplicationRequest } from '../../../shared/admin-api.js';
 import type { ClientAuthMethod, ConsentMode, GrantType, IdentityType, IdTokenAlg } from '../../../shared/domain.js';
 import { GRANT_TYPE_ALIASES, GRANT_TYPES } from '../../../shared/domain.js';
 import type { Clock } from '../clock.js';
@@ -77,6 +75,36 @@ function normalizeGrantType(name: string): string {
   return Object.hasOwn(GRANT_TYPE_ALIASES, name) ? GRANT_TYPE_ALIASES[name]! : name;
 }
 
+/** What the admin registers an application with; the admin layer fills in the defaults. */
+export interface NewApplication {
+  name: string;
+  identityType: IdentityType;
+  subType?: string | undefined;
+  authMethod: ClientAuthMethod;
+  jwks?: { keys: Record<string, unknown>[] } | undefined;
+  /** As the admin named them (aliases allowed); undefined: the defaults of its client type. */
+  grantTypes?: readonly string[] | undefined;
+  resources: readonly string[];
+  /** Undefined: any scope of its resources. */
+  scopes?: readonly string[] | undefined;
+  redirectUris: readonly string[];
+  consentMode: ConsentMode;
+  maxDelegationDepth: number;
+  idTokenAlg: IdTokenAlg;
+}
+
+/** What an update changes; what is undefined stays as it is. */
+export interface ApplicationUpdate {
+  addResources?: readonly string[] | undefined;
+  removeResources?: readonly string[] | undefined;
+  addGrantTypes?: readonly string[] | undefined;
+  removeGrantTypes?: readonly string[] | undefined;
+  /** The allowed scopes; null: any scope of its resources. */
+  scopes?: readonly string[] | null | undefined;
+  consentMode?: ConsentMode | undefined;
+  allowImpersonation?: boolean | undefined;
+}
+
 export interface CreatedApplication {
   application: Application;
   /** Shown once, never stored in the clear. */
@@ -119,23 +147,20 @@ export class Applications {
   }
 
   /**
-   * Registers an application from an admin request. Validates everything before writing anything; the
-   * caller runs this inside the transaction that also writes the audit row.
+   * Registers an application. Validates everything before writing anything; the caller runs this inside
+   * the transaction that also writes the audit row.
    */
-  create(input: CreateApplicationRequest): CreatedApplication {
-    const parsed = createApplicationRequest.safeParse(input);
-    if (!parsed.success) throw DirectoryError.fromZod(parsed.error);
-    const request = parsed.data;
-    const clientType = request.auth_method === 'none' ? 'public' : 'confidential';
+  create(request: NewApplication): CreatedApplication {
+    const clientType = request.authMethod === 'none' ? 'public' : 'confidential';
 
-    const grantTypes = [...new Set((request.grant_types ?? defaultGrants(clientType)).map(normalizeGrantType))];
-    checkGrants(grantTypes, { asked: request.grant_types !== undefined, clientType, redirectUris: request.redirect_uris, hasJwks: request.jwks !== undefined });
-    for (const [index, uri] of request.redirect_uris.entries()) {
+    const grantTypes = [...new Set((request.grantTypes ?? defaultGrants(clientType)).map(normalizeGrantType))];
+    checkGrants(grantTypes, { asked: request.grantTypes !== undefined, clientType, redirectUris: request.redirectUris, hasJwks: request.jwks !== undefined });
+    for (const [index, uri] of request.redirectUris.entries()) {
       const problem = redirectUriProblem(uri);
       if (problem) throw new DirectoryError(`redirect_uris.${index}: ${problem}`);
     }
     const jwks = request.jwks ? parseJwks(request.jwks) : null;
-    if (request.auth_method === 'private_key_jwt' && !jwks) throw new DirectoryError('private_key_jwt needs a JWKS with the client\'s public keys (--jwks FILE)');
+    if (request.authMethod === 'private_key_jwt' && !jwks) throw new DirectoryError('private_key_jwt needs a JWKS with the client\'s public keys (--jwks FILE)');
 
     for (const resource of request.resources) {
       if (!this.db.prepare('SELECT 1 FROM resources WHERE identifier = ?').get(resource)) throw new DirectoryError(`unknown resource: ${resource}`);
@@ -148,15 +173,15 @@ export class Applications {
          redirect_uris, consent_mode, registration, max_delegation_depth, id_token_alg, enabled, created_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'admin', ?, ?, 1, ?)`,
     ).run(
-      clientId, request.name, request.identity_type, request.sub_type ?? null, clientType, request.auth_method,
+      clientId, request.name, request.identityType, request.subType ?? null, clientType, request.authMethod,
       jwks ? JSON.stringify(jwks) : null, JSON.stringify(grantTypes), request.scopes ? JSON.stringify([...new Set(request.scopes)]) : null,
-      JSON.stringify([...new Set(request.redirect_uris)]), request.consent_mode, request.max_delegation_depth, request.id_token_signed_response_alg, now,
+      JSON.stringify([...new Set(request.redirectUris)]), request.consentMode, request.maxDelegationDepth, request.idTokenAlg, now,
     );
     const addDependency = this.db.prepare('INSERT INTO application_dependencies (client_id, resource) VALUES (?, ?)');
     for (const resource of new Set(request.resources)) addDependency.run(clientId, resource);
 
     let clientSecret: string | null = null;
-    if (request.auth_method === 'client_secret_basic' || request.auth_method === 'client_secret_post') {
+    if (request.authMethod === 'client_secret_basic' || request.authMethod === 'client_secret_post') {
       clientSecret = randomSecret();
       this.db.prepare('INSERT INTO client_secrets (id, client_id, secret_hash, created_at) VALUES (?, ?, ?, ?)').run(newId('sec'), clientId, hashSecret(clientSecret), now);
     }
@@ -234,32 +259,29 @@ export class Applications {
    * inside the transaction that audits the changes it returns and ends what was issued for removed resources.
    * A self-registered client is not changed here: it has what registration gave it.
    */
-  update(clientId: string, input: UpdateApplicationRequest): { application: Application; changes: ApplicationChanges } {
+  update(clientId: string, request: ApplicationUpdate): { application: Application; changes: ApplicationChanges } {
     const app = this.get(clientId);
     if (!app) throw new DirectoryError(`unknown application: ${clientId}`, 404);
-    const parsed = updateApplicationRequest.safeParse(input);
-    if (!parsed.success) throw DirectoryError.fromZod(parsed.error);
-    const request = parsed.data;
-    if (Object.keys(request).length === 0) throw new DirectoryError('nothing to change: give --resource, --remove-resource, --grant, --remove-grant, --scope, --consent, --allow-impersonation or --deny-impersonation');
+    if (Object.values(request).every((value) => value === undefined)) throw new DirectoryError('nothing to change: give --resource, --remove-resource, --grant, --remove-grant, --scope, --consent, --allow-impersonation or --deny-impersonation');
     if (app.registration === 'dynamic') throw new DirectoryError('a self-registered client cannot be changed; register an application with `latchkey app create` instead', 409);
 
     const changes: ApplicationChanges = {};
     const resourceExists = (resource: string) => this.db.prepare('SELECT 1 FROM resources WHERE identifier = ?').get(resource) !== undefined;
     const dependencies = this.dependencies(clientId);
-    const removing = new Set(request.remove_resources ?? []);
+    const removing = new Set(request.removeResources ?? []);
     for (const resource of removing) {
       if (!resourceExists(resource)) throw new DirectoryError(`unknown resource: ${resource}`);
-      if (request.add_resources?.includes(resource)) throw new DirectoryError(`${resource} is both added and removed`);
+      if (request.addResources?.includes(resource)) throw new DirectoryError(`${resource} is both added and removed`);
     }
-    const newResources = [...new Set(request.add_resources ?? [])].filter((resource) => !dependencies.includes(resource));
+    const newResources = [...new Set(request.addResources ?? [])].filter((resource) => !dependencies.includes(resource));
     for (const resource of newResources) {
       if (!resourceExists(resource)) throw new DirectoryError(`unknown resource: ${resource}`);
     }
     const removedResources = dependencies.filter((resource) => removing.has(resource));
     const resultingResources = [...dependencies.filter((resource) => !removing.has(resource)), ...newResources];
 
-    const added = (request.add_grant_types ?? []).map(normalizeGrantType);
-    const removingGrants = new Set((request.remove_grant_types ?? []).map(normalizeGrantType));
+    const added = (request.addGrantTypes ?? []).map(normalizeGrantType);
+    const removingGrants = new Set((request.removeGrantTypes ?? []).map(normalizeGrantType));
     for (const grant of removingGrants) {
       if (!(Object.values(GRANT_TYPES) as string[]).includes(grant)) throw new DirectoryError(`unknown grant type: ${grant}`);
       if (added.includes(grant)) throw new DirectoryError(`${grant} is both added and removed`);
@@ -285,7 +307,7 @@ export class Applications {
       }
     }
     // Only a client that can prove who it is may ever act for a user without them.
-    if (request.allow_impersonation === true && app.clientType !== 'confidential') throw new DirectoryError('a public client (auth method none) cannot be allowed to impersonate users');
+    if (request.allowImpersonation === true && app.clientType !== 'confidential') throw new DirectoryError('a public client (auth method none) cannot be allowed to impersonate users');
 
     if (newResources.length) {
       const addDependency = this.db.prepare('INSERT INTO application_dependencies (client_id, resource) VALUES (?, ?)');
@@ -306,13 +328,13 @@ export class Applications {
       this.db.prepare('UPDATE applications SET scopes = ? WHERE client_id = ?').run(scopes === null ? null : JSON.stringify(scopes), clientId);
       changes.scopes = { from: app.scopes, to: scopes };
     }
-    if (request.consent_mode !== undefined && request.consent_mode !== app.consentMode) {
-      this.db.prepare('UPDATE applications SET consent_mode = ? WHERE client_id = ?').run(request.consent_mode, clientId);
-      changes.consent_mode = { from: app.consentMode, to: request.consent_mode };
+    if (request.consentMode !== undefined && request.consentMode !== app.consentMode) {
+      this.db.prepare('UPDATE applications SET consent_mode = ? WHERE client_id = ?').run(request.consentMode, clientId);
+      changes.consent_mode = { from: app.consentMode, to: request.consentMode };
     }
-    if (request.allow_impersonation !== undefined && request.allow_impersonation !== app.allowImpersonation) {
-      this.db.prepare('UPDATE applications SET allow_impersonation = ? WHERE client_id = ?').run(request.allow_impersonation ? 1 : 0, clientId);
-      changes.allow_impersonation = { from: app.allowImpersonation, to: request.allow_impersonation };
+    if (request.allowImpersonation !== undefined && request.allowImpersonation !== app.allowImpersonation) {
+      this.db.prepare('UPDATE applications SET allow_impersonation = ? WHERE client_id = ?').run(request.allowImpersonation ? 1 : 0, clientId);
+      changes.allow_impersonation = { from: app.allowImpersonation, to: request.allowImpersonation };
     }
     this.cache.delete(clientId);
     return { application: this.get(clientId)!, changes };
@@ -341,29 +363,6 @@ export class Applications {
     };
     if (!this.db.inTransaction) this.cache.set(clientId, entry);
     return entry;
-  }
-
-  view(app: Application): ApplicationView {
-    return {
-      client_id: app.clientId,
-      name: app.name,
-      identity_type: app.identityType,
-      sub_type: app.subType,
-      client_type: app.clientType,
-      auth_method: app.authMethod,
-      grant_types: app.grantTypes,
-      scopes: app.scopes,
-      resources: [...this.dependencies(app.clientId)],
-      redirect_uris: app.redirectUris,
-      consent_mode: app.consentMode,
-      registration: app.registration,
-      max_delegation_depth: app.maxDelegationDepth,
-      id_token_signed_response_alg: app.idTokenAlg,
-      allow_impersonation: app.allowImpersonation,
-      enabled: app.enabled,
-      has_jwks: app.jwks !== null,
-      created_at: new Date(app.createdAt).toISOString(),
-    };
   }
 }
 

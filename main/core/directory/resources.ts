@@ -1,5 +1,3 @@
-import type { CreateResourceRequest, ResourceView } from '../../../shared/admin-api.js';
-import { createResourceRequest } from '../../../shared/admin-api.js';
 import type { CredentialType } from '../../../shared/domain.js';
 import type { Clock } from '../clock.js';
 import type { Db } from '../store/database.js';
@@ -17,6 +15,21 @@ export interface Resource {
   /** Brokered resources (issue 5 item 4): the upstream provider and the upstream scopes the resource needs. */
   providerId: string | null;
   upstreamScopes: string[];
+}
+
+/** What the admin registers a resource with; the admin layer fills in the defaults. */
+export interface NewResource {
+  identifier: string;
+  name: string;
+  scopes: readonly string[];
+  credentialType: CredentialType;
+  tokenLifetime: number;
+  servedBy?: string | undefined;
+  /** A vaulted resource's secret: sealed in the vault, never shown again. */
+  secret?: string | undefined;
+  /** A brokered resource's provider and the upstream scopes it needs. */
+  providerId?: string | undefined;
+  upstreamScopes?: readonly string[] | undefined;
 }
 
 interface ResourceRow {
@@ -56,25 +69,22 @@ export class Resources {
    * Registers a resource. A vaulted one comes with its secret, sealed in the vault in the caller's
    * transaction: a locked vault refuses before anything is written, and a failure rolls both back.
    */
-  create(input: CreateResourceRequest): Resource {
-    const parsed = createResourceRequest.safeParse(input);
-    if (!parsed.success) throw DirectoryError.fromZod(parsed.error);
-    const request = parsed.data;
-    const brokered = request.credential_type === 'brokered';
-    if (brokered && request.provider_id === undefined) throw new DirectoryError('provider_id: a brokered resource names its provider (latchkey resource create --type brokered --provider ID)');
-    if (!brokered && (request.provider_id !== undefined || request.upstream_scopes !== undefined)) throw new DirectoryError('provider_id: only a brokered resource names a provider and upstream scopes');
-    if (brokered && !this.db.prepare('SELECT 1 FROM providers WHERE id = ?').get(request.provider_id)) throw new DirectoryError(`provider_id: unknown provider ${request.provider_id}`);
-    if (request.credential_type === 'vaulted' && request.secret === undefined) throw new DirectoryError('secret: a vaulted resource needs its secret (latchkey resource create --type vaulted --secret-stdin)');
-    if (request.credential_type !== 'vaulted' && request.secret !== undefined) throw new DirectoryError('secret: only a vaulted resource holds a secret');
-    if (request.credential_type === 'vaulted') this.secrets.requireUnlocked();
+  create(request: NewResource): Resource {
+    const brokered = request.credentialType === 'brokered';
+    if (brokered && request.providerId === undefined) throw new DirectoryError('provider_id: a brokered resource names its provider (latchkey resource create --type brokered --provider ID)');
+    if (!brokered && (request.providerId !== undefined || request.upstreamScopes !== undefined)) throw new DirectoryError('provider_id: only a brokered resource names a provider and upstream scopes');
+    if (brokered && !this.db.prepare('SELECT 1 FROM providers WHERE id = ?').get(request.providerId)) throw new DirectoryError(`provider_id: unknown provider ${request.providerId}`);
+    if (request.credentialType === 'vaulted' && request.secret === undefined) throw new DirectoryError('secret: a vaulted resource needs its secret (latchkey resource create --type vaulted --secret-stdin)');
+    if (request.credentialType !== 'vaulted' && request.secret !== undefined) throw new DirectoryError('secret: only a vaulted resource holds a secret');
+    if (request.credentialType === 'vaulted') this.secrets.requireUnlocked();
     if (this.get(request.identifier)) throw new DirectoryError(`a resource with identifier ${request.identifier} exists already`, 409);
-    if (request.served_by && !this.db.prepare('SELECT 1 FROM applications WHERE client_id = ?').get(request.served_by)) {
-      throw new DirectoryError(`unknown application: ${request.served_by}`);
+    if (request.servedBy && !this.db.prepare('SELECT 1 FROM applications WHERE client_id = ?').get(request.servedBy)) {
+      throw new DirectoryError(`unknown application: ${request.servedBy}`);
     }
     this.db.prepare(
       'INSERT INTO resources (identifier, name, scopes, credential_type, token_lifetime, served_by, created_at, provider_id, upstream_scopes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-    ).run(request.identifier, request.name, JSON.stringify([...new Set(request.scopes)]), request.credential_type, request.token_lifetime, request.served_by ?? null, this.clock.now(),
-      request.provider_id ?? null, JSON.stringify([...new Set(request.upstream_scopes ?? [])]));
+    ).run(request.identifier, request.name, JSON.stringify([...new Set(request.scopes)]), request.credentialType, request.tokenLifetime, request.servedBy ?? null, this.clock.now(),
+      request.providerId ?? null, JSON.stringify([...new Set(request.upstreamScopes ?? [])]));
     if (request.secret !== undefined) this.secrets.put(request.identifier, request.secret);
     this.cache.delete(request.identifier);
     return this.get(request.identifier)!;
@@ -115,24 +125,8 @@ export class Resources {
     return row.longest ?? 0;
   }
 
-  view(resource: Resource): ResourceView {
-    return {
-      identifier: resource.identifier,
-      name: resource.name,
-      scopes: resource.scopes,
-      credential_type: resource.credentialType,
-      token_lifetime: resource.tokenLifetime,
-      served_by: resource.servedBy,
-      created_at: new Date(resource.createdAt).toISOString(),
-      provider_id: resource.providerId,
-      upstream_scopes: resource.upstreamScopes,
-      ...(resource.credentialType === 'vaulted' ? this.secretView(resource.identifier) : {}),
-    };
-  }
-
-  /** What a view says of a secret: that there is one and when it was set, never what it is. */
-  private secretView(identifier: string): { has_secret: boolean; secret_set_at: string | null } {
-    const setAt = this.secrets.setAtOf(identifier);
-    return { has_secret: setAt !== null, secret_set_at: setAt === null ? null : new Date(setAt).toISOString() };
+  /** When a vaulted resource's secret was last set (epoch ms), or null when it holds none. Never the secret. */
+  secretSetAt(identifier: string): number | null {
+    return this.secrets.setAtOf(identifier);
   }
 }

@@ -1,8 +1,6 @@
-import { setupRequest } from '../../../shared/admin-api.js';
 import type { Clock } from '../clock.js';
 import type { Db } from '../store/database.js';
 import { newId } from '../store/credentials.js';
-import { DirectoryError } from './errors.js';
 
 export interface User {
   id: string;
@@ -28,10 +26,7 @@ export class Users {
   }
 
   /** First-run setup: creates the owner, or updates the owner's profile when run again. */
-  setupOwner(input: { name: string; email: string }): { user: User; created: boolean } {
-    const parsed = setupRequest.safeParse(input);
-    if (!parsed.success) throw DirectoryError.fromZod(parsed.error);
-    const { name, email } = parsed.data;
+  setupOwner({ name, email }: { name: string; email: string }): { user: User; created: boolean } {
     const owner = this.owner();
     if (owner) {
       this.db.prepare('UPDATE users SET name = ?, email = ? WHERE id = ?').run(name, email, owner.id);

@@ -1,58 +1,46 @@
-import { createApplicationRequest, updateApplicationRequest } from '../../../../shared/admin-api.js';
+import type { z } from 'zod';
+import { createApplicationRequest, updateApplicationRequest, type ApplicationView } from '../../../../shared/admin-api.js';
+import type { Application, ApplicationUpdate, Applications, NewApplication } from '../../directory/applications.js';
+import { updateApplication } from '../../directory/application-update.js';
 import { DirectoryError } from '../../directory/errors.js';
 import { sendJson } from '../../transport/http-app.js';
 import { clientIdParams, jsonBody, parse, type AdminScope } from '../admin-scope.js';
 
 /** Applications (OAuth clients): registration, changes, the switch, deletion. */
 export function registerApplicationRoutes({ api, deps, audited }: AdminScope): void {
-  api.get('/applications', async (_request, reply) => sendJson(reply, deps.applications.list().map((application) => deps.applications.view(application))));
+  const view = (application: Application) => applicationView(application, deps.applications);
+
+  api.get('/applications', async (_request, reply) => sendJson(reply, deps.applications.list().map(view)));
 
   api.get('/applications/:clientId', async (request, reply) => {
     const application = deps.applications.get(parse(clientIdParams, request.params).clientId);
     if (!application) throw new DirectoryError('unknown application', 404);
-    return sendJson(reply, deps.applications.view(application));
+    return sendJson(reply, view(application));
   });
 
   api.post('/applications', async (request, reply) => {
-    const asked = parse(createApplicationRequest, jsonBody(request));
-    const created = audited('admin.application_created', () => deps.applications.create(asked),
-      ({ application }) => ({ clientId: application.clientId, detail: { name: application.name, auth_method: application.authMethod, grant_types: application.grantTypes } }));
+    const application = newApplication(parse(createApplicationRequest, jsonBody(request)));
+    const created = audited('admin.application_created', () => deps.applications.create(application),
+      (made) => ({ clientId: made.application.clientId, detail: { name: made.application.name, auth_method: made.application.authMethod, grant_types: made.application.grantTypes } }));
     // The secret is in this one response and nowhere else, ever.
-    return sendJson(reply, { ...deps.applications.view(created.application), ...(created.clientSecret ? { client_secret: created.clientSecret } : {}) }, 201);
+    return sendJson(reply, { ...view(created.application), ...(created.clientSecret ? { client_secret: created.clientSecret } : {}) }, 201);
   });
 
-  // Changes what app create set (issue 4 item 2): one audit row saying what changed, and the permission to
-  // impersonate, when it changes, a row of its own (once policies exist, this writes the permitting policy).
   api.patch('/applications/:clientId', async (request, reply) => {
     const { clientId } = parse(clientIdParams, request.params);
     const body = jsonBody(request);
     // An unknown application is a 404 whatever the body says.
     if (!deps.applications.get(clientId)) throw new DirectoryError(`unknown application: ${clientId}`, 404);
-    const change = parse(updateApplicationRequest, body);
-    const updated = deps.transaction(() => {
-      const result = deps.applications.update(clientId, change);
-      // A removed dependency's live tokens end with it, in this transaction (dependency-removal.ts).
-      const revoked = deps.endAccessToRemovedResources(clientId, result.changes.resources_removed ?? []);
-      deps.audit.append({ event: 'admin.application_updated', decision: 'info', reason: 'admin change', clientId,
-        detail: { changes: result.changes, ...(result.changes.resources_removed ? { access_tokens_revoked: revoked } : {}) } });
-      const impersonation = result.changes.allow_impersonation;
-      if (impersonation) {
-        deps.audit.append({ event: impersonation.to ? 'admin.impersonation_allowed' : 'admin.impersonation_denied', decision: 'info', reason: 'admin change', clientId,
-          detail: { allow_impersonation: impersonation.to, consent_mode: result.application.consentMode } });
-        // Impersonation needs a policy permit (issue 5 item 1): allowing it writes that policy, denying removes it.
-        deps.policies.setImpersonationPermit(clientId, impersonation.to);
-      }
-      return result;
-    });
-    if (updated.changes.allow_impersonation) deps.policies.reload();
-    return sendJson(reply, { ...deps.applications.view(updated.application), changes: updated.changes });
+    const update = applicationUpdate(parse(updateApplicationRequest, body));
+    const updated = updateApplication({ ...deps, permits: deps.policies }, clientId, update);
+    return sendJson(reply, { ...view(updated.application), changes: updated.changes });
   });
 
   for (const [action, enabled] of [['disable', false], ['enable', true]] as const) {
     api.post(`/applications/:clientId/${action}`, async (request, reply) => {
       const { clientId } = parse(clientIdParams, request.params);
       const application = audited(`admin.application_${action}d`, () => deps.applications.setEnabled(clientId, enabled), () => ({ clientId }));
-      return sendJson(reply, deps.applications.view(application));
+      return sendJson(reply, view(application));
     });
   }
 
@@ -63,4 +51,56 @@ export function registerApplicationRoutes({ api, deps, audited }: AdminScope): v
     return sendJson(reply, { client_id: deleted.clientId, name: deleted.name, registration: deleted.registration, deleted: true,
       consents_withdrawn: deleted.consents, access_tokens_revoked: deleted.accessTokens });
   });
+}
+
+function newApplication(request: z.output<typeof createApplicationRequest>): NewApplication {
+  return {
+    name: request.name,
+    identityType: request.identity_type,
+    subType: request.sub_type,
+    authMethod: request.auth_method,
+    jwks: request.jwks,
+    grantTypes: request.grant_types,
+    resources: request.resources,
+    scopes: request.scopes,
+    redirectUris: request.redirect_uris,
+    consentMode: request.consent_mode,
+    maxDelegationDepth: request.max_delegation_depth,
+    idTokenAlg: request.id_token_signed_response_alg,
+  };
+}
+
+function applicationUpdate(request: z.output<typeof updateApplicationRequest>): ApplicationUpdate {
+  return {
+    addResources: request.add_resources,
+    removeResources: request.remove_resources,
+    addGrantTypes: request.add_grant_types,
+    removeGrantTypes: request.remove_grant_types,
+    scopes: request.scopes,
+    consentMode: request.consent_mode,
+    allowImpersonation: request.allow_impersonation,
+  };
+}
+
+function applicationView(app: Application, applications: Applications): ApplicationView {
+  return {
+    client_id: app.clientId,
+    name: app.name,
+    identity_type: app.identityType,
+    sub_type: app.subType,
+    client_type: app.clientType,
+    auth_method: app.authMethod,
+    grant_types: app.grantTypes,
+    scopes: app.scopes,
+    resources: [...applications.dependencies(app.clientId)],
+    redirect_uris: app.redirectUris,
+    consent_mode: app.consentMode,
+    registration: app.registration,
+    max_delegation_depth: app.maxDelegationDepth,
+    id_token_signed_response_alg: app.idTokenAlg,
+    allow_impersonation: app.allowImpersonation,
+    enabled: app.enabled,
+    has_jwks: app.jwks !== null,
+    created_at: new Date(app.createdAt).toISOString(),
+  };
 }
