@@ -115,7 +115,5 @@ export function createProvider(directory: Directory, name = 'Upstream'): string 
  * consent backing one token family. Runs in its own transaction, as the admin API runs it.
  */
 export function grantBackground(deps: BackgroundAccessDeps & { transaction: <T>(work: () => T) => T }, spec: { clientId: string; resources: string[]; scopes?: string[] }): Consent {
-  return deps.transaction(() => grantBackgroundAccess(deps, {
-    client_id: spec.clientId, resources: spec.resources, background: true, ...(spec.scopes !== undefined ? { scopes: spec.scopes } : {}),
-  })).consent;
+  return deps.transaction(() => grantBackgroundAccess(deps, { clientId: spec.clientId, resources: spec.resources, scopes: spec.scopes })).consent;
 }

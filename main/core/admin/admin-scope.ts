@@ -10,13 +10,13 @@ import { DirectoryError } from '../directory/errors.js';
 import type { Resources } from '../directory/resources.js';
 import type { Users } from '../directory/users.js';
 import type { ProviderAdmin } from '../brokered/provider-admin.js';
+import type { BackgroundGrant } from '../consent/background-access.js';
 import type { Consent, Consents } from '../consent/consents.js';
 import type { Approvals } from '../consent/approvals.js';
 import type { UiSessions } from '../consent/ui-sessions.js';
 import type { Policies } from '../policy/policies.js';
 import type { PolicyEngine } from '../policy/policy-engine.js';
 import { InvalidRequest } from '../oauth/errors.js';
-import type { GrantConsentRequest } from '../../../shared/admin-api.js';
 import type { ApprovalFeed } from './approval-feed.js';
 import type { AuditFeed } from './audit-feed.js';
 
@@ -43,7 +43,7 @@ export interface AdminDeps {
   /** Upstream providers and the owner's accounts there (brokered access, issue 5 item 4). */
   providers: ProviderAdmin;
   /** Records the user's background-access grant (and its token family), audited, in one transaction. */
-  grantBackgroundAccess: (request: GrantConsentRequest) => { consent: Consent; created: boolean };
+  grantBackgroundAccess: (grant: BackgroundGrant) => { consent: Consent; created: boolean };
   /** Withdraws a consent and ends its token families, in one transaction; null when it was not active. */
   withdrawConsent: (id: string, why: string) => Consent | null;
   /** Revokes the application's live access tokens for resources it no longer depends on; within the caller's transaction. */

@@ -1,4 +1,3 @@
-import { grantConsentRequest, type GrantConsentRequest } from '../../../shared/admin-api.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
 import type { Applications } from '../directory/applications.js';
@@ -8,6 +7,16 @@ import type { Users } from '../directory/users.js';
 import type { TokenFamilies } from '../tokens/token-families.js';
 import type { Consent, Consents } from './consents.js';
 import { downstreamTree } from './downstream.js';
+
+/** What the user grants: an application, the user (default: the owner), resources, and at most these scopes. */
+export interface BackgroundGrant {
+  clientId: string;
+  /** Undefined: the owner. */
+  userId?: string | undefined;
+  resources: readonly string[];
+  /** Undefined: every scope the application may have for these resources. */
+  scopes?: readonly string[] | undefined;
+}
 
 export interface BackgroundAccessDeps {
   consents: Consents;
@@ -29,15 +38,12 @@ export interface BackgroundAccessDeps {
  * token the user got interactively. Whether the application may use it at all (the admin's permission,
  * implicit consent mode, the socket) is checked at each exchange. Call within a transaction.
  */
-export function grantBackgroundAccess(deps: BackgroundAccessDeps, input: GrantConsentRequest): { consent: Consent; created: boolean } {
-  const parsed = grantConsentRequest.safeParse(input);
-  if (!parsed.success) throw DirectoryError.fromZod(parsed.error);
-  const request = parsed.data;
-  const app = deps.applications.get(request.client_id);
-  if (!app) throw new DirectoryError(`unknown application: ${request.client_id}`, 404);
+export function grantBackgroundAccess(deps: BackgroundAccessDeps, request: BackgroundGrant): { consent: Consent; created: boolean } {
+  const app = deps.applications.get(request.clientId);
+  if (!app) throw new DirectoryError(`unknown application: ${request.clientId}`, 404);
   if (app.clientType !== 'confidential') throw new DirectoryError('a public client cannot act for a user in the background: it cannot prove who it is');
-  const user = request.user_id === undefined ? deps.users.owner() : deps.users.get(request.user_id);
-  if (!user) throw new DirectoryError(request.user_id === undefined ? 'there is no owner yet: run `latchkey setup` first' : `unknown user: ${request.user_id}`, request.user_id === undefined ? 409 : 404);
+  const user = request.userId === undefined ? deps.users.owner() : deps.users.get(request.userId);
+  if (!user) throw new DirectoryError(request.userId === undefined ? 'there is no owner yet: run `latchkey setup` first' : `unknown user: ${request.userId}`, request.userId === undefined ? 409 : 404);
 
   const resources = [...new Set(request.resources)];
   const allowed = new Set<string>();

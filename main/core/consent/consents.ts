@@ -1,4 +1,3 @@
-import type { ConsentView } from '../../../shared/admin-api.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { TokenFamilies } from '../tokens/token-families.js';
 import type { Clock } from '../clock.js';
@@ -152,23 +151,6 @@ export class Consents {
   /** Withdraws a consent; false when it was not active. Call within the transaction that ends its token families. */
   revoke(id: string): boolean {
     return this.db.prepare('UPDATE consents SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(this.clock.now(), id).changes === 1;
-  }
-
-  view(consent: Consent, application: { name: string; registration: 'admin' | 'dynamic' } | null): ConsentView {
-    return {
-      id: consent.id,
-      user_id: consent.userId,
-      client_id: consent.clientId,
-      application: application?.name ?? null,
-      registration: application?.registration ?? null,
-      resources: consent.resources,
-      scopes: consent.scopes,
-      remembered: consent.remembered,
-      remembered_until: consent.rememberedUntil === null ? null : new Date(consent.rememberedUntil).toISOString(),
-      background: consent.background,
-      created_at: new Date(consent.createdAt).toISOString(),
-      revoked_at: consent.revokedAt === null ? null : new Date(consent.revokedAt).toISOString(),
-    };
   }
 }
 

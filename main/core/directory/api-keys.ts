@@ -1,4 +1,3 @@
-import type { ApiKeyView } from '../../../shared/admin-api.js';
 import { API_KEY_PREFIX } from '../../../shared/domain.js';
 import type { Clock } from '../clock.js';
 import type { Db } from '../store/database.js';
@@ -7,7 +6,16 @@ import { DirectoryError } from './errors.js';
 
 const API_KEY_SHAPE = /^lk_sk_[A-Za-z0-9_-]{43}$/;
 
+/** An API key as the admin sees it: whose it is and whether it still works; never the key. */
+export interface ApiKey {
+  id: string;
+  clientId: string;
+  createdAt: number;
+  revokedAt: number | null;
+}
+
 interface ApiKeyRow { id: string; client_id: string; created_at: number; revoked_at: number | null }
+const fromRow = (row: ApiKeyRow): ApiKey => ({ id: row.id, clientId: row.client_id, createdAt: row.created_at, revokedAt: row.revoked_at });
 
 /** API keys (`lk_sk_…`): many per application, each revocable, stored only as SHA-256 hashes. */
 export class ApiKeys {
@@ -37,22 +45,19 @@ export class ApiKeys {
     return row?.client_id ?? null;
   }
 
-  revoke(id: string): ApiKeyRow {
+  /** Revokes a key (again: nothing changes); the key as it was before. */
+  revoke(id: string): ApiKey {
     const row = this.db.prepare('SELECT * FROM api_keys WHERE id = ?').get(id) as ApiKeyRow | undefined;
     if (!row) throw new DirectoryError(`unknown API key: ${id}`, 404);
     if (row.revoked_at === null) this.db.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ?').run(this.clock.now(), id);
-    return row;
+    return fromRow(row);
   }
 
-  list(clientId?: string): ApiKeyView[] {
+  /** Every key, or one application's (an empty client id: every key). */
+  list(clientId?: string): ApiKey[] {
     const rows = (clientId
       ? this.db.prepare('SELECT * FROM api_keys WHERE client_id = ? ORDER BY created_at').all(clientId)
       : this.db.prepare('SELECT * FROM api_keys ORDER BY created_at').all()) as ApiKeyRow[];
-    return rows.map((row) => ({
-      id: row.id,
-      client_id: row.client_id,
-      created_at: new Date(row.created_at).toISOString(),
-      revoked_at: row.revoked_at === null ? null : new Date(row.revoked_at).toISOString(),
-    }));
+    return rows.map(fromRow);
   }
 }
