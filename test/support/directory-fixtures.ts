@@ -105,8 +105,9 @@ export function createApiKey(directory: Directory, clientId: string): { id: stri
 export function createProvider(directory: Directory, name = 'Upstream'): string {
   return directory.providers.create({
     name,
-    endpoints: { authorization_endpoint: 'https://upstream.example.test/authorize', token_endpoint: 'https://upstream.example.test/token' },
-    client_id: 'latchkey-at-upstream',
+    endpoints: { authorizationEndpoint: 'https://upstream.example.test/authorize', tokenEndpoint: 'https://upstream.example.test/token' },
+    clientId: 'latchkey-at-upstream',
+    scopes: [],
   }).id;
 }
 

@@ -1,17 +1,23 @@
-import type { CreateProviderRequest, ProviderView } from '../../../shared/admin-api.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { DirectoryError } from '../directory/errors.js';
 import type { Resources } from '../directory/resources.js';
 import type { User, Users } from '../directory/users.js';
 import type { Logger } from '../logger.js';
 import { VaultError } from '../vault/key-vault.js';
-import type { ProviderAccounts } from './provider-accounts.js';
+import type { ProviderAccount, ProviderAccounts } from './provider-accounts.js';
 import type { ProviderConnections } from './provider-connections.js';
-import type { Provider, Providers } from './providers.js';
+import type { NewProvider, Provider, Providers } from './providers.js';
 import { describe, type UpstreamClients } from './upstream-client.js';
 
 /** What disconnecting did upstream (RFC 7009), for the audit row. */
 type Revocation = 'revoked' | 'not_offered' | 'failed' | 'no_refresh_token' | 'not_connected';
+
+/** A provider as the owner sees it: with the owner's account there (null: not connected), and whether a client secret is sealed. */
+export interface ProviderStatus {
+  provider: Provider;
+  account: ProviderAccount | null;
+  hasClientSecret: boolean;
+}
 
 /**
  * The providers admin API (`/api/providers`, the CLI's `latchkey provider …`, the UI): the owner's upstream
@@ -30,30 +36,30 @@ export class ProviderAdmin {
     private readonly log: Logger,
   ) {}
 
-  list(): ProviderView[] {
+  list(): ProviderStatus[] {
     const owner = this.users.owner();
     return this.providers.list().map((provider) => this.view(provider, owner));
   }
 
-  create(request: CreateProviderRequest): ProviderView {
+  create(request: NewProvider): ProviderStatus {
     const provider = this.transaction(() => {
       const created = this.providers.create(request);
       this.audit.append({ event: 'admin.provider_created', decision: 'info', reason: 'admin change',
-        detail: { provider_id: created.id, name: created.name, issuer: created.issuer, client_id: created.clientId, scopes: created.scopes, has_client_secret: request.client_secret !== undefined } });
+        detail: { provider_id: created.id, name: created.name, issuer: created.issuer, client_id: created.clientId, scopes: created.scopes, has_client_secret: request.clientSecret !== undefined } });
       return created;
     });
     return this.view(provider, this.users.owner());
   }
 
-  /** Starts connecting the owner's account; the URL is for the owner's browser. */
-  async connect(id: string): Promise<{ authorization_url: string }> {
+  /** Starts connecting the owner's account; the authorization URL it answers is for the owner's browser. */
+  async connect(id: string): Promise<string> {
     const provider = this.require(id);
     const owner = this.owner();
-    return { authorization_url: await this.connections.start(provider, { userId: owner.id, via: 'admin' }) };
+    return this.connections.start(provider, { userId: owner.id, via: 'admin' });
   }
 
   /** Revokes the upstream refresh token where the provider offers it, then forgets the account. */
-  async disconnect(id: string): Promise<ProviderView> {
+  async disconnect(id: string): Promise<ProviderStatus> {
     const provider = this.require(id);
     const owner = this.owner();
     const revocation = await this.revokeUpstream(provider, owner.id);
@@ -64,8 +70,8 @@ export class ProviderAdmin {
     return this.view(provider, owner);
   }
 
-  /** Refused while a resource names it (409); disconnects its accounts first. */
-  async delete(id: string): Promise<{ id: string; deleted: true }> {
+  /** Refused while a resource names it (409); disconnects its accounts first. The provider that was deleted. */
+  async delete(id: string): Promise<Provider> {
     const provider = this.require(id);
     const users = this.resources.ofProvider(provider.id);
     if (users.length) throw new DirectoryError(`the provider is in use by ${users.length} resource(s): ${users.map((resource) => resource.identifier).join(', ')}`, 409);
@@ -78,7 +84,7 @@ export class ProviderAdmin {
       this.audit.append({ event: 'admin.provider_deleted', decision: 'info', reason: 'admin change', detail: { provider_id: provider.id, name: provider.name, upstream_revocation: revocations } });
     });
     this.clients.forget(provider.id);
-    return { id: provider.id, deleted: true };
+    return provider;
   }
 
   private async revokeUpstream(provider: Provider, userId: string): Promise<Revocation> {
@@ -100,8 +106,8 @@ export class ProviderAdmin {
     }
   }
 
-  private view(provider: Provider, owner: User | null): ProviderView {
-    return this.providers.view(provider, owner ? this.accounts.get(provider.id, owner.id) : null);
+  private view(provider: Provider, owner: User | null): ProviderStatus {
+    return { provider, account: owner ? this.accounts.get(provider.id, owner.id) : null, hasClientSecret: this.providers.hasClientSecret(provider.id) };
   }
 
   private require(id: string): Provider {

@@ -1,12 +1,9 @@
-import type { CreateProviderRequest, ProviderView } from '../../../shared/admin-api.js';
-import { createProviderRequest } from '../../../shared/admin-api.js';
 import type { Clock } from '../clock.js';
 import { newId } from '../store/credentials.js';
 import { DirectoryError } from '../directory/errors.js';
 import type { Db } from '../store/database.js';
 import { VaultError } from '../vault/key-vault.js';
 import type { Vault } from '../vault/vault.js';
-import type { ProviderAccount } from './provider-accounts.js';
 
 /** The vault item holding a provider's client secret; the item id is bound into its seal (AAD). */
 export const clientSecretItem = (providerId: string): string => `provider-client-secret:${providerId}`;
@@ -22,6 +19,17 @@ export interface Provider {
   clientId: string;
   scopes: string[];
   createdAt: number;
+}
+
+/** What the admin registers a provider with: its issuer (discovery) or its endpoints, one of them. */
+export interface NewProvider {
+  name: string;
+  issuer?: string | undefined;
+  endpoints?: { authorizationEndpoint: string; tokenEndpoint: string; revocationEndpoint?: string | undefined } | undefined;
+  clientId: string;
+  /** Sealed in the vault, never shown again. */
+  clientSecret?: string | undefined;
+  scopes: readonly string[];
 }
 
 interface ProviderRow {
@@ -81,29 +89,26 @@ export class Providers {
   }
 
   /** Registers a provider; call inside a transaction (the row and the sealed secret go together). */
-  create(input: CreateProviderRequest): Provider {
-    const parsed = createProviderRequest.safeParse(input);
-    if (!parsed.success) throw DirectoryError.fromZod(parsed.error);
-    const request = parsed.data;
+  create(request: NewProvider): Provider {
     if ((request.issuer === undefined) === (request.endpoints === undefined)) throw new DirectoryError('issuer: give the issuer (discovery) or the endpoints, one of them');
-    const urls: Array<[string, string | undefined]> = [['issuer', request.issuer], ['endpoints.authorization_endpoint', request.endpoints?.authorization_endpoint],
-      ['endpoints.token_endpoint', request.endpoints?.token_endpoint], ['endpoints.revocation_endpoint', request.endpoints?.revocation_endpoint]];
+    const urls: Array<[string, string | undefined]> = [['issuer', request.issuer], ['endpoints.authorization_endpoint', request.endpoints?.authorizationEndpoint],
+      ['endpoints.token_endpoint', request.endpoints?.tokenEndpoint], ['endpoints.revocation_endpoint', request.endpoints?.revocationEndpoint]];
     for (const [field, url] of urls) {
       const problem = url === undefined ? null : upstreamUrlProblem(url);
       if (problem) throw new DirectoryError(`${field}: ${problem}`);
     }
-    if (request.client_secret !== undefined && this.vault.status.state !== 'unlocked') {
+    if (request.clientSecret !== undefined && this.vault.status.state !== 'unlocked') {
       throw new DirectoryError('the vault is locked: unlock it (latchkey vault unlock) before storing a client secret; nothing was saved', 409);
     }
     const id = newId('prv');
     this.db.prepare(
       `INSERT INTO providers (id, name, issuer, authorization_endpoint, token_endpoint, revocation_endpoint, client_id, scopes, created_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(id, request.name, request.issuer ?? null, request.endpoints?.authorization_endpoint ?? null, request.endpoints?.token_endpoint ?? null,
-      request.endpoints?.revocation_endpoint ?? null, request.client_id, JSON.stringify([...new Set(request.scopes)]), this.clock.now());
-    if (request.client_secret !== undefined) {
+    ).run(id, request.name, request.issuer ?? null, request.endpoints?.authorizationEndpoint ?? null, request.endpoints?.tokenEndpoint ?? null,
+      request.endpoints?.revocationEndpoint ?? null, request.clientId, JSON.stringify([...new Set(request.scopes)]), this.clock.now());
+    if (request.clientSecret !== undefined) {
       try {
-        this.vault.put(clientSecretItem(id), request.client_secret);
+        this.vault.put(clientSecretItem(id), request.clientSecret);
       } catch (error) {
         if (error instanceof VaultError) throw new DirectoryError(`the client secret could not be sealed (${error.code}); nothing was saved`, 409);
         throw error;
@@ -132,18 +137,8 @@ export class Providers {
     this.db.prepare('DELETE FROM providers WHERE id = ?').run(id);
   }
 
-  view(provider: Provider, account: ProviderAccount | null): ProviderView {
-    return {
-      id: provider.id,
-      name: provider.name,
-      issuer: provider.issuer,
-      client_id: provider.clientId,
-      has_client_secret: this.secretSet.get(clientSecretItem(provider.id)) !== undefined,
-      scopes: provider.scopes,
-      status: account === null ? 'not_connected' : account.status,
-      attention: account?.status === 'needs_attention' ? account.attention : null,
-      connected_at: account ? new Date(account.connectedAt).toISOString() : null,
-      created_at: new Date(provider.createdAt).toISOString(),
-    };
+  /** Whether a client secret is sealed for it; needs no unlocked vault, and never reveals the secret. */
+  hasClientSecret(id: string): boolean {
+    return this.secretSet.get(clientSecretItem(id)) !== undefined;
   }
 }
