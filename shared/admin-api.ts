@@ -1,7 +1,7 @@
 // The admin API's contract (`/api/...`): request and response schemas used by the broker, the CLI and
 // the UI. Validation happens at the broker's boundary with these same schemas.
 import { z } from 'zod';
-import { CLIENT_AUTH_METHODS, CONSENT_MODES, CREDENTIAL_TYPES, DEFAULT_MAX_DELEGATION_DEPTH, ID_TOKEN_ALGS, IDENTITY_TYPES, isResourceIdentifier, isScopeToken } from './domain.js';
+import { CLIENT_AUTH_METHODS, CONSENT_MODES, CREDENTIAL_TYPES, DEFAULT_MAX_DELEGATION_DEPTH, ID_TOKEN_ALGS, IDENTITY_TYPES, isResourceIdentifier, isScopeToken, type VaultStatus } from './domain.js';
 
 /** An absolute URI without a fragment (RFC 8707 §2: resource indicators). */
 export const resourceIdentifier = z.string().max(2048).refine(isResourceIdentifier, 'must be an absolute URI without a fragment');
@@ -202,12 +202,8 @@ export interface ApiKeyView {
   revoked_at: string | null;
 }
 
-export interface VaultStatus {
-  state: 'unlocked' | 'locked' | 'uninitialized';
-  backend: 'keychain' | 'passphrase' | null;
-  /** Why the vault is locked, and what to do about it. */
-  message: string | null;
-}
+/** `GET /api/vault`, and the vault in `GET /api/status`: the broker's own VaultStatus. */
+export type { VaultStatus } from './domain.js';
 
 /** A consent: what an application may do for a user (issue 3 item 9). */
 /** An agent waiting for the user's approval (CIBA); what GET /api/approvals lists and the live feed announces. */

@@ -79,3 +79,11 @@ export const DEFAULT_MAX_DELEGATION_DEPTH = 3;
 /** What ID tokens may be signed with (OIDC Core §3.1.3.7; RS256 is the default). */
 export const ID_TOKEN_ALGS = ['RS256', 'ES256'] as const;
 export type IdTokenAlg = (typeof ID_TOKEN_ALGS)[number];
+
+/** The vault's state as the broker reports it (the admin API's `GET /api/vault` answers it as it is). */
+export interface VaultStatus {
+  state: 'unlocked' | 'locked' | 'uninitialized';
+  backend: 'keychain' | 'passphrase' | null;
+  /** Why the vault is locked, and what to do about it. */
+  message: string | null;
+}

@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import type { VaultStatus } from '../../shared/admin-api.js';
+import type { VaultStatus } from '../../shared/domain.js';
 import { registerAdminRoutes } from './admin/routes.js';
 import { AuditLog } from './audit/audit-log.js';
 import { RefusalRecorder } from './audit/refusals.js';

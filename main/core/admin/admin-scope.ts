@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { VaultStatus } from '../../../shared/admin-api.js';
+import type { VaultStatus } from '../../../shared/domain.js';
 import type { AgentPause } from '../sts/agent-pause.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Applications } from '../directory/applications.js';
