@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { policyRequest, policyTestRequest } from '../../../../shared/admin-api.js';
+import { GRANT_TYPES, type TrustLevel } from '../../../../shared/domain.js';
 import { DirectoryError } from '../../directory/errors.js';
 import type { StoredPolicy } from '../../policy/policies.js';
 import { POLICY_ACTIONS, type PolicyAction, type PolicyDecision } from '../../policy/policy-engine.js';
@@ -52,7 +53,8 @@ function whatIf(deps: AdminDeps, asked: z.output<typeof policyTestRequest>): Pol
   if (asked.user !== undefined && !user) throw new DirectoryError('unknown user', 404);
   const chained = action === 'delegation_chain' || action === 'impersonation';
   return deps.policyEngine.decide({
-    app, trustLevel: (asked.trust_level ?? 'shared_secret') as never, action,
+    // Any level the admin names is asked about as it is: Cedar compares it as a string.
+    app, trustLevel: (asked.trust_level ?? 'shared_secret') as TrustLevel, action,
     resource: { identifier: resource.identifier, name: resource.name, credentialType: resource.credentialType },
     grantType: GRANT_FOR_ACTION[action], scopes: asked.scopes ?? resource.scopes, delegationDepth: asked.delegation_depth ?? (chained ? 1 : 0), actors: [],
     // Impersonation arrives over the local socket only.
@@ -64,11 +66,11 @@ function whatIf(deps: AdminDeps, asked: z.output<typeof policyTestRequest>): Pol
 const isPolicyAction = (action: string): action is PolicyAction => (POLICY_ACTIONS as readonly string[]).includes(action);
 
 const GRANT_FOR_ACTION: Record<PolicyAction, string> = {
-  user_delegation: 'authorization_code',
-  refresh: 'refresh_token',
-  autonomous: 'client_credentials',
-  delegation_chain: 'urn:ietf:params:oauth:grant-type:token-exchange',
-  impersonation: 'urn:ietf:params:oauth:grant-type:token-exchange',
+  user_delegation: GRANT_TYPES.authorizationCode,
+  refresh: GRANT_TYPES.refreshToken,
+  autonomous: GRANT_TYPES.clientCredentials,
+  delegation_chain: GRANT_TYPES.tokenExchange,
+  impersonation: GRANT_TYPES.tokenExchange,
 };
 
 const policyView = (policy: StoredPolicy) => ({
