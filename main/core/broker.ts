@@ -256,7 +256,9 @@ export class Broker {
       users: this.users,
       apiKeys: apiKeys,
       audit: this.audit,
+      refusals,
       sessions: this.sessions,
+      loginLinks: this.loginLinks,
       consents: this.consents,
       approvals: this.approvals,
       approvalFeed: this.approvalFeed,
@@ -275,10 +277,8 @@ export class Broker {
         policies.reload();
         return deleted;
       },
-      vaultStatus: () => this.vaultControl.status(),
       runtime: () => ({ dataDir: this.options.dataDir, port: Number(new URL(this.issuer).port), socket: this.socketPath }),
-      unlockVault: (passphrase) => this.vaultControl.unlockWith(passphrase),
-      lockVault: () => this.vaultControl.lock('the admin'),
+      vault: this.vaultControl,
       agentPause: this.agentPause,
       rotateKeys: () => rotateAccessTokenKey(this.keys, resources, this.audit),
       listKeys: () => this.keys.list(),

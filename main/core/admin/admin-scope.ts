@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { VaultStatus } from '../../../shared/domain.js';
 import type { AgentPause } from '../sts/agent-pause.js';
 import type { AuditLog } from '../audit/audit-log.js';
+import type { RefusalRecorder } from '../audit/refusals.js';
 import type { Applications } from '../directory/applications.js';
 import type { ApiKeys } from '../directory/api-keys.js';
 import type { DeletedApplication } from '../consent/application-deletion.js';
@@ -19,6 +19,8 @@ import type { PolicyEngine } from '../policy/policy-engine.js';
 import { InvalidRequest } from '../oauth/errors.js';
 import type { ApprovalFeed } from './approval-feed.js';
 import type { AuditFeed } from './audit-feed.js';
+import type { VaultControl } from './vault-control.js';
+import type { LoginLinks } from '../ui/login-links.js';
 
 /** What the admin API needs of the broker: the directory, the audit log, and a few broker actions. */
 export interface AdminDeps {
@@ -31,7 +33,9 @@ export interface AdminDeps {
   users: Users;
   apiKeys: ApiKeys;
   audit: AuditLog;
+  refusals: RefusalRecorder;
   sessions: UiSessions;
+  loginLinks: LoginLinks;
   consents: Consents;
   /** The approval queue of backchannel authentication (CIBA), and its live feed. */
   approvals: Approvals;
@@ -50,11 +54,8 @@ export interface AdminDeps {
   endAccessToRemovedResources: (clientId: string, resources: readonly string[]) => number;
   /** Deletes an application after ending its consents and tokens, in one audited transaction. */
   deleteApplication: (clientId: string) => DeletedApplication;
-  vaultStatus: () => VaultStatus;
-  /** Opens the vault: with a passphrase, or (a keychain vault) with none. */
-  unlockVault: (passphrase: string | undefined) => Promise<VaultStatus>;
-  /** Locks the vault: nothing that needs it is issued until it is unlocked. Audited. */
-  lockVault: () => VaultStatus;
+  /** Opening, unlocking and locking the vault with its signing keys; its status. */
+  vault: VaultControl;
   /** "Pause all agents". */
   agentPause: AgentPause;
   /** Where this broker runs: its data dir, port and local socket (the UI's settings page). */

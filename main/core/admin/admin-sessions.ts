@@ -1,8 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { CSRF_HEADER } from '../../../shared/admin-api.js';
-import type { AuditLog } from '../audit/audit-log.js';
-import { RefusalRecorder } from '../audit/refusals.js';
+import type { RefusalRecorder } from '../audit/refusals.js';
 import { secretMatches } from '../store/credentials.js';
 import type { Users } from '../directory/users.js';
 import { ADMIN_SESSION_COOKIE, type AdminUiSession, type UiSessions } from '../consent/ui-sessions.js';
@@ -36,12 +35,11 @@ export function csrfToken(sessionId: string): string {
  * and it carries the session's CSRF token, compared in constant time. Such a refusal is recorded: a
  * live session's cookie on a forged request means someone tried to drive it.
  */
-export function authenticateAdmin(request: FastifyRequest, deps: { adminTokenHash: Buffer; sessions: UiSessions; users: Users; ownOrigin: () => string; audit: AuditLog }): AdminCaller {
+export function authenticateAdmin(request: FastifyRequest, deps: { adminTokenHash: Buffer; sessions: UiSessions; users: Users; ownOrigin: () => string; refusals: RefusalRecorder }): AdminCaller {
   const origin = request.headers.origin;
   const found = deps.sessions.withSessionId(request.headers.cookie, ADMIN_SESSION_COOKIE);
   const refuse = (description: string, reason: string): never => {
-    // admin/routes.ts hands over only its audit log (until its split in issue 11 passes the broker's recorder).
-    if (found) new RefusalRecorder(deps.audit).record({ event: 'admin.request_refused', subject: found.session.userId, detail: { method: request.method, path: request.url.split('?')[0] } }, reason);
+    if (found) deps.refusals.record({ event: 'admin.request_refused', subject: found.session.userId, detail: { method: request.method, path: request.url.split('?')[0] } }, reason);
     throw new Forbidden(description, { reason });
   };
   if (origin !== undefined && origin !== deps.ownOrigin()) refuse('cross-origin requests are not allowed here', 'foreign Origin header');

@@ -1,11 +1,10 @@
 import type { z } from 'zod';
 import { policyRequest, policyTestRequest } from '../../../../shared/admin-api.js';
-import { GRANT_TYPES, type TrustLevel } from '../../../../shared/domain.js';
 import { DirectoryError } from '../../directory/errors.js';
 import type { StoredPolicy } from '../../policy/policies.js';
-import { POLICY_ACTIONS, type PolicyAction, type PolicyDecision } from '../../policy/policy-engine.js';
+import { whatIf } from '../../policy/what-if.js';
 import { sendJson } from '../../transport/http-app.js';
-import { idParams, jsonBody, parse, type AdminDeps, type AdminScope } from '../admin-scope.js';
+import { idParams, jsonBody, parse, type AdminScope } from '../admin-scope.js';
 
 /**
  * Cedar policies (issue 5 item 1): the defaults shipped with Latchkey, and the admin's, validated against the
@@ -29,7 +28,11 @@ export function registerPolicyRoutes({ api, deps }: AdminScope): void {
 
   // What-if: would this issuance be allowed, and by which policies. Nothing is issued or recorded.
   api.post('/policies/test', async (request, reply) => {
-    const decision = whatIf(deps, parseAsWritten(policyTestRequest, jsonBody(request)));
+    const asked = parseAsWritten(policyTestRequest, jsonBody(request));
+    const decision = whatIf({ applications: deps.applications, resources: deps.resources, users: deps.users, engine: deps.policyEngine }, {
+      action: asked.action, clientId: asked.app, resource: asked.resource, user: asked.user, trustLevel: asked.trust_level,
+      scopes: asked.scopes, delegationDepth: asked.delegation_depth, transport: asked.transport,
+    });
     return sendJson(reply, { decision: decision.decision, allowed: decision.decision === 'allow', policies: decision.policies });
   });
 }
@@ -40,38 +43,6 @@ function parseAsWritten<Schema extends z.ZodType>(schema: Schema, value: unknown
   if (!parsed.success) throw new DirectoryError(parsed.error.issues[0]?.message ?? 'invalid request');
   return parsed.data;
 }
-
-/** The policy engine's answer to a made-up issuance, with the defaults a real one of that action would have. */
-function whatIf(deps: AdminDeps, asked: z.output<typeof policyTestRequest>): PolicyDecision {
-  if (!isPolicyAction(asked.action)) throw new DirectoryError(`action must be one of ${POLICY_ACTIONS.join(', ')}`);
-  const action = asked.action;
-  const app = deps.applications.get(asked.app);
-  if (!app) throw new DirectoryError('unknown application', 404);
-  const resource = deps.resources.get(asked.resource);
-  if (!resource) throw new DirectoryError('unknown resource', 404);
-  const user = asked.user === undefined ? null : deps.users.findByIdentifier(asked.user);
-  if (asked.user !== undefined && !user) throw new DirectoryError('unknown user', 404);
-  const chained = action === 'delegation_chain' || action === 'impersonation';
-  return deps.policyEngine.decide({
-    // Any level the admin names is asked about as it is: Cedar compares it as a string.
-    app, trustLevel: (asked.trust_level ?? 'shared_secret') as TrustLevel, action,
-    resource: { identifier: resource.identifier, name: resource.name, credentialType: resource.credentialType },
-    grantType: GRANT_FOR_ACTION[action], scopes: asked.scopes ?? resource.scopes, delegationDepth: asked.delegation_depth ?? (chained ? 1 : 0), actors: [],
-    // Impersonation arrives over the local socket only.
-    transport: asked.transport === 'socket' || action === 'impersonation' ? 'socket' : 'tcp',
-    user: user ? { id: user.id, email: user.email } : null,
-  });
-}
-
-const isPolicyAction = (action: string): action is PolicyAction => (POLICY_ACTIONS as readonly string[]).includes(action);
-
-const GRANT_FOR_ACTION: Record<PolicyAction, string> = {
-  user_delegation: GRANT_TYPES.authorizationCode,
-  refresh: GRANT_TYPES.refreshToken,
-  autonomous: GRANT_TYPES.clientCredentials,
-  delegation_chain: GRANT_TYPES.tokenExchange,
-  impersonation: GRANT_TYPES.tokenExchange,
-};
 
 const policyView = (policy: StoredPolicy) => ({
   id: policy.id, text: policy.text, description: policy.description, client_id: policy.clientId, version: policy.addedVersion, created_at: policy.createdAt,

@@ -7,7 +7,7 @@ import { ownerView } from './session.js';
 export function registerStatusRoutes({ api, deps }: AdminScope): void {
   api.get('/status', async (_request, reply) => {
     const { dataDir, port, socket } = deps.runtime();
-    const status: StatusView = { issuer: deps.issuer(), vault: deps.vaultStatus(), owner: ownerView(deps.users), agents_paused: deps.agentPause.paused, data_dir: dataDir, port, socket };
+    const status: StatusView = { issuer: deps.issuer(), vault: deps.vault.status(), owner: ownerView(deps.users), agents_paused: deps.agentPause.paused, data_dir: dataDir, port, socket };
     return sendJson(reply, status);
   });
 }
