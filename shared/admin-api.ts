@@ -370,3 +370,48 @@ export interface SigningKeyView {
   retired_at: number | null;
   publish_until: number | null;
 }
+
+// Owner presence (issue 12 §1): tightening is free, loosening needs the owner. Once the owner has set a
+// passphrase, every admin call that grants or restores power needs a fresh proof that the owner typed it.
+
+/** The error of a loosening call without a fresh presence proof (403); the UI and the CLI turn it into the prompt. */
+export const OWNER_PRESENCE_REQUIRED = 'owner_presence_required';
+/** The header a CLI (admin token) sends on a loosening call: the presence token `POST /api/owner/presence` gave it. */
+export const PRESENCE_HEADER = 'latchkey-presence';
+
+/**
+ * `POST /api/owner/passphrase`: sets the owner passphrase (the first time, `current_passphrase` is not asked
+ * for) or changes it (`current_passphrase` required). A weak one is refused 400 `weak_passphrase`, saying why.
+ */
+export const setOwnerPassphraseRequest = z.object({
+  passphrase: z.string().min(1).max(1024),
+  current_passphrase: z.string().min(1).max(1024).optional(),
+}).strict();
+export type SetOwnerPassphraseRequest = z.infer<typeof setOwnerPassphraseRequest>;
+
+/**
+ * `POST /api/owner/presence`: the owner types the passphrase. A UI session is then present for 5 minutes; an
+ * admin-token caller (the CLI) gets a presence token for its one command. A wrong one is 403 `wrong_passphrase`;
+ * after several, 429 `too_many_attempts` with Retry-After.
+ */
+export const ownerPresenceRequest = z.object({ passphrase: z.string().min(1).max(1024) }).strict();
+export type OwnerPresenceRequest = z.infer<typeof ownerPresenceRequest>;
+
+/** `GET /api/owner`: whether a passphrase is set, and the caller's presence. */
+export interface OwnerView {
+  passphrase_set: boolean;
+  /** The caller's presence window (a UI session's), or null. */
+  present_until: string | null;
+  /** While wrong passphrases have locked presence out, or null. */
+  locked_until: string | null;
+  /** Wrong passphrases since the last right one ("someone tried to act as you"). */
+  failed_attempts: number;
+  last_failed_at: string | null;
+}
+
+/** `POST /api/owner/presence`'s answer. */
+export interface PresenceProof {
+  present_until: string;
+  /** For an admin-token caller only: send it as the `latchkey-presence` header; never stored. Null for a UI session. */
+  presence_token: string | null;
+}
