@@ -38,6 +38,7 @@ import { IssuedTokens } from './tokens/issued-tokens.js';
 import { rotateAccessTokenKey } from './tokens/key-rotation.js';
 import { Sweeper } from './store/sweeper.js';
 import { VaultControl } from './admin/vault-control.js';
+import { OwnerPresence } from './admin/owner-presence.js';
 import { LoginLinks, type LoginLink } from './ui/login-links.js';
 import { LiveAccessTokens } from './tokens/live-access-tokens.js';
 import { FamilyRevocation } from './tokens/family-revocation.js';
@@ -279,6 +280,7 @@ export class Broker {
       },
       runtime: () => ({ dataDir: this.options.dataDir, port: Number(new URL(this.issuer).port), socket: this.socketPath }),
       vault: this.vaultControl,
+      presence: new OwnerPresence(this.db, this.audit, this.clock, options.scrypt),
       agentPause: this.agentPause,
       rotateKeys: () => rotateAccessTokenKey(this.keys, resources, this.audit),
       listKeys: () => this.keys.list(),

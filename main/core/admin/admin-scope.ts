@@ -20,6 +20,8 @@ import { InvalidRequest } from '../oauth/errors.js';
 import type { ApprovalFeed } from './approval-feed.js';
 import type { AuditFeed } from './audit-feed.js';
 import type { VaultControl } from './vault-control.js';
+import type { OwnerPresence, PresenceCaller } from './owner-presence.js';
+import { PRESENCE_HEADER } from '../../../shared/admin-api.js';
 import type { LoginLinks } from '../ui/login-links.js';
 
 /** What the admin API needs of the broker: the directory, the audit log, and a few broker actions. */
@@ -56,6 +58,8 @@ export interface AdminDeps {
   deleteApplication: (clientId: string) => DeletedApplication;
   /** Opening, unlocking and locking the vault with its signing keys; its status. */
   vault: VaultControl;
+  /** The owner passphrase and proof of presence (issue 12 §1). */
+  presence: OwnerPresence;
   /** "Pause all agents". */
   agentPause: AgentPause;
   /** Where this broker runs: its data dir, port and local socket (the UI's settings page). */
@@ -80,6 +84,19 @@ export interface AdminScope {
   api: FastifyInstance;
   deps: AdminDeps;
   audited: Audited;
+  /**
+   * Issue 12 §1, tightening is free, loosening needs the owner: a handler that grants or restores power calls
+   * this first. Once the owner has set a passphrase, a caller without a fresh proof gets 403 owner_presence_required.
+   */
+  requireOwner: (request: FastifyRequest) => void;
+}
+
+/** Who asks to be taken as the owner: the UI's session (its presence window), or a token caller with its presence token. */
+export function presenceCallerOf(request: FastifyRequest): PresenceCaller {
+  const caller = request.adminCaller;
+  if (caller?.kind === 'session') return { kind: 'session', sessionId: caller.session.idHash };
+  const token = request.headers[PRESENCE_HEADER];
+  return { kind: 'token', presenceToken: typeof token === 'string' ? token : undefined };
 }
 
 /** The request's JSON body; a form or no body at all is refused. */

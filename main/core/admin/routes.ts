@@ -1,11 +1,11 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { DirectoryError } from '../directory/errors.js';
 import { PolicyInvalid } from '../policy/policies.js';
 import { OAuthError } from '../oauth/errors.js';
 import { VaultError } from '../vault/key-vault.js';
 import { sendError } from '../transport/http-app.js';
 import { authenticateAdmin, type AdminCaller } from './admin-sessions.js';
-import type { AdminDeps, AdminScope, Audited } from './admin-scope.js';
+import { presenceCallerOf, type AdminDeps, type AdminScope, type Audited } from './admin-scope.js';
 import { registerAgentRoutes } from './routes/agents.js';
 import { registerApiKeyRoutes } from './routes/api-keys.js';
 import { registerApplicationRoutes } from './routes/applications.js';
@@ -21,6 +21,7 @@ import { registerSessionRoutes } from './routes/session.js';
 import { registerSetupRoutes } from './routes/setup.js';
 import { registerStatusRoutes } from './routes/status.js';
 import { registerVaultRoutes } from './routes/vault.js';
+import { registerOwnerRoutes } from './routes/owner.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -56,11 +57,20 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
         return result;
       });
 
-    const scope: AdminScope = { api, deps, audited };
+    const requireOwner = (request: FastifyRequest): void => {
+      try {
+        deps.presence.require(presenceCallerOf(request));
+      } catch (error) {
+        // An agent trying to loosen with the admin token, or a session the owner has not confirmed: recorded.
+        if (error instanceof OAuthError) deps.refusals.record({ event: 'owner.presence_required', detail: { method: request.method, path: request.url.split('?')[0] } }, error);
+        throw error;
+      }
+    };
+    const scope: AdminScope = { api, deps, audited, requireOwner };
     for (const register of [
       registerSessionRoutes, registerStatusRoutes, registerAgentRoutes, registerSetupRoutes, registerLoginLinkRoutes,
       registerResourceRoutes, registerProviderRoutes, registerApplicationRoutes, registerApiKeyRoutes, registerPolicyRoutes,
-      registerConsentRoutes, registerApprovalRoutes, registerKeyRoutes, registerVaultRoutes, registerAuditRoutes,
+      registerConsentRoutes, registerApprovalRoutes, registerKeyRoutes, registerVaultRoutes, registerAuditRoutes, registerOwnerRoutes,
     ]) register(scope);
   }, { prefix: '/api' });
 }

@@ -16,7 +16,8 @@ interface KdfRecord extends ScryptParams {
   salt: string;
 }
 
-function deriveKey(passphrase: string, salt: Buffer, params: ScryptParams): Promise<Buffer> {
+/** scrypt on the thread pool, never the event loop; NFC so the same typed text gives the same key everywhere. */
+export function deriveKey(passphrase: string, salt: Buffer, params: ScryptParams): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     scrypt(passphrase.normalize('NFC'), salt, 32, { ...params, maxmem: 256 * params.N * params.r + 1024 * 1024 }, (error, key) =>
       error ? reject(error) : resolve(key),

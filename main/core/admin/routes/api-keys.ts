@@ -4,10 +4,11 @@ import { sendJson } from '../../transport/http-app.js';
 import { clientIdParams, idParams, parse, type AdminScope } from '../admin-scope.js';
 
 /** API keys (`lk_sk_…`): made for an application, shown once, listed, revoked. */
-export function registerApiKeyRoutes({ api, deps, audited }: AdminScope): void {
+export function registerApiKeyRoutes({ api, deps, audited, requireOwner }: AdminScope): void {
   api.get('/api-keys', async (request, reply) => sendJson(reply, deps.apiKeys.list(parse(apiKeyQuery, request.query).client_id).map(apiKeyView)));
 
   api.post('/applications/:clientId/api-keys', async (request, reply) => {
+    requireOwner(request);
     const { clientId } = parse(clientIdParams, request.params);
     const created = audited('admin.api_key_created', () => deps.apiKeys.create(clientId), (key) => ({ clientId, detail: { api_key_id: key.id } }));
     const view: CreatedApiKeyView = { id: created.id, client_id: clientId, api_key: created.apiKey };

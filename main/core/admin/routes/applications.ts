@@ -7,7 +7,7 @@ import { sendJson } from '../../transport/http-app.js';
 import { clientIdParams, jsonBody, parse, type AdminScope } from '../admin-scope.js';
 
 /** Applications (OAuth clients): registration, changes, the switch, deletion. */
-export function registerApplicationRoutes({ api, deps, audited }: AdminScope): void {
+export function registerApplicationRoutes({ api, deps, audited, requireOwner }: AdminScope): void {
   const view = (application: Application) => applicationView(application, deps.applications);
 
   api.get('/applications', async (_request, reply) => sendJson(reply, deps.applications.list().map(view)));
@@ -19,6 +19,7 @@ export function registerApplicationRoutes({ api, deps, audited }: AdminScope): v
   });
 
   api.post('/applications', async (request, reply) => {
+    requireOwner(request);
     const application = newApplication(parse(createApplicationRequest, jsonBody(request)));
     const created = audited('admin.application_created', () => deps.applications.create(application),
       (made) => ({ clientId: made.application.clientId, detail: { name: made.application.name, auth_method: made.application.authMethod, grant_types: made.application.grantTypes } }));
@@ -30,8 +31,10 @@ export function registerApplicationRoutes({ api, deps, audited }: AdminScope): v
     const { clientId } = parse(clientIdParams, request.params);
     const body = jsonBody(request);
     // An unknown application is a 404 whatever the body says.
-    if (!deps.applications.get(clientId)) throw new DirectoryError(`unknown application: ${clientId}`, 404);
+    const current = deps.applications.get(clientId);
+    if (!current) throw new DirectoryError(`unknown application: ${clientId}`, 404);
     const update = applicationUpdate(parse(updateApplicationRequest, body));
+    if (widens(update, current)) requireOwner(request);
     const updated = updateApplication({ ...deps, permits: deps.policies }, clientId, update);
     return sendJson(reply, { ...view(updated.application), changes: updated.changes });
   });
@@ -39,6 +42,7 @@ export function registerApplicationRoutes({ api, deps, audited }: AdminScope): v
   for (const [action, enabled] of [['disable', false], ['enable', true]] as const) {
     api.post(`/applications/:clientId/${action}`, async (request, reply) => {
       const { clientId } = parse(clientIdParams, request.params);
+      if (enabled) requireOwner(request);
       const application = audited(`admin.application_${action}d`, () => deps.applications.setEnabled(clientId, enabled), () => ({ clientId }));
       return sendJson(reply, view(application));
     });
@@ -103,4 +107,19 @@ function applicationView(app: Application, applications: Applications): Applicat
     has_jwks: app.jwks !== null,
     created_at: new Date(app.createdAt).toISOString(),
   };
+}
+
+/**
+ * Whether a change gives the application more than it has (issue 12 §1: that needs the owner): a resource or a
+ * grant type added, implicit consent, impersonation allowed, or scopes beyond its current ones. Removing,
+ * narrowing and explicit consent are tightening, free with the admin token.
+ */
+function widens(update: ApplicationUpdate, current: Application): boolean {
+  if (update.addResources?.length || update.addGrantTypes?.length) return true;
+  if (update.consentMode === 'implicit' && current.consentMode !== 'implicit') return true;
+  if (update.allowImpersonation === true) return true;
+  if (update.scopes === undefined) return false;
+  // null: any scope of its resources.
+  if (update.scopes === null) return current.scopes !== null;
+  return current.scopes !== null && update.scopes.some((scope) => !current.scopes!.includes(scope));
 }

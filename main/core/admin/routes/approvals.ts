@@ -6,7 +6,7 @@ import { idParams, parse, type AdminScope } from '../admin-scope.js';
 import { approvalView } from '../approval-feed.js';
 
 /** Approvals for agents without a browser (issue 5 item 2): what waits, the user's answer, a live feed. */
-export function registerApprovalRoutes({ api, deps }: AdminScope): void {
+export function registerApprovalRoutes({ api, deps, requireOwner }: AdminScope): void {
   api.get('/approvals', async (_request, reply) => sendJson(reply, deps.approvals.pending().map(approvalView)));
 
   api.get('/approvals/events', async (request, reply) => {
@@ -17,6 +17,7 @@ export function registerApprovalRoutes({ api, deps }: AdminScope): void {
 
   const answered = (approval: Approval) => ({ ...approvalView(deps.approvals.prompt(approval)), status: approval.status, consent_id: approval.consentId });
   api.post('/approvals/:id/approve', async (request, reply) => {
+    requireOwner(request);
     const { id } = parse(idParams, request.params);
     const { remember_seconds } = parse(approveRequest, request.body ?? {});
     return sendJson(reply, answered(deps.approvals.approve(id, { rememberSeconds: remember_seconds })));

@@ -8,7 +8,7 @@ import { sendJson } from '../../transport/http-app.js';
 import { parse, type AdminScope } from '../admin-scope.js';
 
 /** The audit log: pages of rows, a live feed of new ones, verification of the chain, and export. */
-export function registerAuditRoutes({ api, deps }: AdminScope): void {
+export function registerAuditRoutes({ api, deps, requireOwner }: AdminScope): void {
   api.get('/audit', async (request, reply) => {
     const query = parse(auditQuery, request.query);
     return sendJson(reply, deps.audit.list({ ...auditFilterOf(query), beforeSeq: query.before, limit: query.limit }));
@@ -25,6 +25,8 @@ export function registerAuditRoutes({ api, deps }: AdminScope): void {
 
   // Exports what the audit page shows: every row its filters match, not only the page's latest.
   api.get('/audit/export', async (request, reply) => {
+    // Everything the log knows leaves with an export: the owner's to take (issue 12 §1).
+    requireOwner(request);
     const parsed = auditExportQuery.safeParse(request.query);
     if (!parsed.success) {
       if (parsed.error.issues.some((issue) => issue.path[0] === 'format')) throw new InvalidRequest('format must be jsonl or csv');

@@ -8,7 +8,7 @@ import { sendJson } from '../../transport/http-app.js';
 import { clientIdParams, idParams, jsonBody, parse, type AdminScope } from '../admin-scope.js';
 
 /** Consents (issue 3 item 9): what applications may do for users; listed, granted for background access, withdrawn. */
-export function registerConsentRoutes({ api, deps }: AdminScope): void {
+export function registerConsentRoutes({ api, deps, requireOwner }: AdminScope): void {
   const view = (consent: Consent) => consentView(consent, deps.applications.get(consent.clientId));
 
   api.get('/consents', async (request, reply) => {
@@ -18,6 +18,7 @@ export function registerConsentRoutes({ api, deps }: AdminScope): void {
 
   // The user's background-access grant (issue 4 item 2d); interactive consent is given on the consent page.
   api.post('/consents', async (request, reply) => {
+    requireOwner(request);
     const granted = deps.grantBackgroundAccess(backgroundGrant(parse(grantConsentRequest, jsonBody(request))));
     return sendJson(reply, view(granted.consent), granted.created ? 201 : 200);
   });

@@ -10,7 +10,7 @@ import { idParams, jsonBody, parse, type AdminScope } from '../admin-scope.js';
  * Cedar policies (issue 5 item 1): the defaults shipped with Latchkey, and the admin's, validated against the
  * schema before they are saved (the error names the line), versioned, every change audited.
  */
-export function registerPolicyRoutes({ api, deps }: AdminScope): void {
+export function registerPolicyRoutes({ api, deps, requireOwner }: AdminScope): void {
   api.get('/policies', async (_request, reply) => sendJson(reply, {
     version: deps.policies.version(),
     defaults: deps.policyEngine.defaults.map((policy) => ({ id: policy.id, text: policy.text, default: true })),
@@ -18,13 +18,18 @@ export function registerPolicyRoutes({ api, deps }: AdminScope): void {
   }));
 
   api.post('/policies', async (request, reply) => {
+    requireOwner(request);
     const { text, description } = parseAsWritten(policyRequest, jsonBody(request));
     return sendJson(reply, policyView(deps.policies.add(text, description ?? null)), 201);
   });
 
   api.post('/policies/validate', async (request, reply) => sendJson(reply, { valid: true, ...deps.policies.validate(parseAsWritten(policyRequest, jsonBody(request)).text) }));
 
-  api.delete('/policies/:id', async (request, reply) => sendJson(reply, policyView(deps.policies.remove(parse(idParams, request.params).id))));
+  // Removing a forbid loosens as much as adding a permit: every change to the policy set needs the owner.
+  api.delete('/policies/:id', async (request, reply) => {
+    requireOwner(request);
+    return sendJson(reply, policyView(deps.policies.remove(parse(idParams, request.params).id)));
+  });
 
   // What-if: would this issuance be allowed, and by which policies. Nothing is issued or recorded.
   api.post('/policies/test', async (request, reply) => {

@@ -9,15 +9,17 @@ import { idParams, jsonBody, parse, type AdminScope } from '../admin-scope.js';
  * Providers (issue 5 item 4): the client secret goes into the vault and is never shown again; connect answers
  * the URL the owner opens; disconnect revokes upstream where offered; a provider in use cannot be deleted.
  */
-export function registerProviderRoutes({ api, deps }: AdminScope): void {
+export function registerProviderRoutes({ api, deps, requireOwner }: AdminScope): void {
   api.get('/providers', async (_request, reply) => sendJson(reply, deps.providers.list().map(providerView)));
 
   api.post('/providers', async (request, reply) => {
+    requireOwner(request);
     const provider = newProvider(parse(createProviderRequest, jsonBody(request)));
     return sendJson(reply, providerView(deps.providers.create(provider)), 201);
   });
 
   api.post('/providers/:id/connect', async (request, reply) => {
+    requireOwner(request);
     const authorizationUrl = await deps.providers.connect(parse(idParams, request.params).id);
     return sendJson(reply, { authorization_url: authorizationUrl });
   });

@@ -5,12 +5,13 @@ import { sendJson } from '../../transport/http-app.js';
 import { jsonBody, parse, type AdminScope } from '../admin-scope.js';
 
 /** Resources: what tokens are for, and the secret a vaulted one holds (issue 5 item 3). */
-export function registerResourceRoutes({ api, deps, audited }: AdminScope): void {
+export function registerResourceRoutes({ api, deps, audited, requireOwner }: AdminScope): void {
   const view = (resource: Resource) => resourceView(resource, deps.resources);
 
   api.get('/resources', async (_request, reply) => sendJson(reply, deps.resources.list().map(view)));
 
   api.post('/resources', async (request, reply) => {
+    requireOwner(request);
     const asked = newResource(parse(createResourceRequest, jsonBody(request)));
     // A vaulted resource's secret is sealed in this transaction with the row and its audit row; the
     // response (the view) says only that there is one. The audit row names no secret.
@@ -22,6 +23,7 @@ export function registerResourceRoutes({ api, deps, audited }: AdminScope): void
   // Rotation (issue 5 item 3): the new secret replaces the old in one transaction with its audit row.
   // The identifier travels in the body: a URI in a path segment would need escaping of its own.
   api.post('/resources/secret', async (request, reply) => {
+    requireOwner(request);
     const { identifier, secret } = parse(setResourceSecretRequest, jsonBody(request));
     const resource = audited('admin.resource_secret_replaced', () => deps.resources.replaceSecret(identifier, secret), () => ({ resource: identifier }));
     return sendJson(reply, view(resource));
