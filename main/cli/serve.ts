@@ -130,6 +130,10 @@ export async function serve(options: ServeOptions): Promise<Broker> {
   process.stdout.write(`  data dir: ${options.dataDir}\n`);
   process.stdout.write(`  vault:    ${vault.state}${vault.backend ? ` (${vault.backend})` : ''}\n`);
   if (vault.message) process.stdout.write(`  ${vault.message}\n`);
+  if (!broker.ownerPassphraseSet) {
+    process.stdout.write('  owner:    no owner passphrase yet: until you set one, an agent holding the admin token can approve and widen what agents get.\n');
+    process.stdout.write('            Set it in a terminal with `npx latchkey owner passphrase`, or in the UI (Settings).\n');
+  }
   if (options.banner) process.stdout.write(`${options.banner({ issuer, socket, dataDir: options.dataDir, vault, loginLink: () => broker.loginLink() })}\n`);
 
   return broker;

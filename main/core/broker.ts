@@ -137,6 +137,7 @@ export class Broker {
   private readonly sweeper: Sweeper;
   private readonly vaultControl: VaultControl;
   private readonly loginLinks: LoginLinks;
+  private readonly presence: OwnerPresence;
   /** The vault being opened, from the constructor on; `open()` awaits it. */
   private readonly opening: Promise<void>;
 
@@ -172,6 +173,7 @@ export class Broker {
     this.vaultControl = new VaultControl(this.vault, this.keys, this.audit, this.log, options);
     this.opening = this.vaultControl.open();
     this.opening.catch(() => {});
+    this.presence = new OwnerPresence(this.db, this.audit, this.clock, options.scrypt);
     this.loginLinks = new LoginLinks(this.users, this.sessions, this.audit, (work) => this.db.transaction(work).immediate());
 
     const issuer = () => this.issuerUrls.issuer;
@@ -280,7 +282,7 @@ export class Broker {
       },
       runtime: () => ({ dataDir: this.options.dataDir, port: Number(new URL(this.issuer).port), socket: this.socketPath }),
       vault: this.vaultControl,
-      presence: new OwnerPresence(this.db, this.audit, this.clock, options.scrypt),
+      presence: this.presence,
       agentPause: this.agentPause,
       rotateKeys: () => rotateAccessTokenKey(this.keys, resources, this.audit),
       listKeys: () => this.keys.list(),
@@ -379,6 +381,11 @@ export class Broker {
    */
   loginLink(): LoginLink | null {
     return this.loginLinks.create(this.issuer);
+  }
+
+  /** Whether the owner has set a passphrase (issue 12 §1); until then loosening needs no proof of presence. */
+  get ownerPassphraseSet(): boolean {
+    return this.presence.passphraseSet;
   }
 
   vaultStatus(): VaultStatus {
