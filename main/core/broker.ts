@@ -38,7 +38,7 @@ import { IssuedTokens } from './tokens/issued-tokens.js';
 import { rotateAccessTokenKey } from './tokens/key-rotation.js';
 import { Sweeper } from './store/sweeper.js';
 import { VaultControl } from './admin/vault-control.js';
-import { OwnerPresence } from './admin/owner-presence.js';
+import { OwnerPresence } from './consent/owner-presence.js';
 import { LoginLinks, type LoginLink } from './ui/login-links.js';
 import { LiveAccessTokens } from './tokens/live-access-tokens.js';
 import { FamilyRevocation } from './tokens/family-revocation.js';

@@ -20,7 +20,7 @@ import { InvalidRequest } from '../oauth/errors.js';
 import type { ApprovalFeed } from './approval-feed.js';
 import type { AuditFeed } from './audit-feed.js';
 import type { VaultControl } from './vault-control.js';
-import type { OwnerPresence, PresenceCaller } from './owner-presence.js';
+import type { OwnerPresence, PresenceCaller } from '../consent/owner-presence.js';
 import { PRESENCE_HEADER } from '../../../shared/admin-api.js';
 import type { LoginLinks } from '../ui/login-links.js';
 

@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { ownerPresenceRequest, setOwnerPassphraseRequest, type OwnerView, type PresenceProof } from '../../../../shared/admin-api.js';
 import { sendJson } from '../../transport/http-app.js';
-import type { OwnerState } from '../owner-presence.js';
+import type { OwnerState } from '../../consent/owner-presence.js';
 import { jsonBody, parse, presenceCallerOf, type AdminScope } from '../admin-scope.js';
 
 const iso = (at: number | null): string | null => (at === null ? null : new Date(at).toISOString());
