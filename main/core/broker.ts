@@ -220,7 +220,7 @@ export class Broker {
     ], clients, credentials, refusals, this.agentPause, this.clock, issuer);
     const authorization = new AuthorizationEndpoint({
       db: this.db, transaction, applications: this.applications, resources, users: this.users,
-      consents: this.consents, codes, audit: this.audit, refusals, clock: this.clock, issuer, policy, targets,
+      consents: this.consents, codes, audit: this.audit, refusals, clock: this.clock, issuer, policy, targets, presence: this.presence,
       brokered: {
         status: (providerId, userId) => this.providerAccounts.get(providerId, userId)?.status ?? 'not_connected',
         providerName: (providerId) => this.providers.get(providerId)?.name ?? providerId,

@@ -4,7 +4,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PRESENCE_HEADER } from '../../shared/admin-api.js';
 import { removeDataDir, startBroker, type HttpResult, type TestBroker } from '../support/broker.js';
-import { setupOwner, TestClock } from '../support/browser.js';
+import { Browser, consentForm, ensureResource, pkce, registerDelegatedApp, setupOwner, TestClock } from '../support/browser.js';
 import { auditHead, auditSince, expectRefused } from '../support/refusals.js';
 
 const PASSPHRASE = 'velvet-orbit-canyon-2931';
@@ -166,6 +166,36 @@ describe('owner presence', () => {
     expect((await fromUi(b, 'POST', '/applications', newApp())).body.error).toBe('owner_presence_required');
     clock.advance(5 * 60_000 + 1);
     expect((await fromUi(a, 'POST', '/applications', newApp())).body.error).toBe('owner_presence_required');
+  });
+
+  it('the consent page asks for the passphrase: an agent that minted a UI session cannot allow for the owner', async () => {
+    const notes = 'https://notes.example.test/';
+    await ensureResource(test, notes, ['notes:read']);
+    const app = await registerDelegatedApp(test, { resources: [notes] });
+    await setPassphrase();
+    // What an agent can do: mint a session with the admin token, open the consent page, post Allow.
+    const agent = new Browser(test);
+    await agent.signIn();
+    const request = { response_type: 'code', client_id: app.clientId, redirect_uri: app.redirectUri, code_challenge: pkce().challenge, code_challenge_method: 'S256', scope: 'notes:read', resource: notes, state: 's' };
+    const page = await agent.authorize(request);
+    expect(page.html).toContain('name="owner_passphrase"');
+    const head = auditHead(test);
+    const withoutIt = await agent.decide(consentForm(page.html), 'allow');
+    expect(withoutIt.status).toBe(403);
+    const wrong = await agent.decide(consentForm((await agent.authorize(request)).html), 'allow', { extra: { owner_passphrase: 'a-guess-from-the-agent-77' } });
+    expect(wrong.status).toBe(403);
+    expect(auditSince(test, head).map((row) => row.event)).toEqual(['authorization.refused', 'owner.presence_failed', 'authorization.refused']);
+    expect(test.broker.db.prepare('SELECT COUNT(*) AS n FROM consents').get()).toEqual({ n: 0 });
+    // The owner types it on the page: allowed, and the session is present for the next few minutes.
+    const owner = new Browser(test);
+    await owner.signIn();
+    const allowed = await owner.decide(consentForm((await owner.authorize(request)).html), 'allow', { extra: { owner_passphrase: PASSPHRASE } });
+    expect(allowed.status).toBe(303);
+    expect(new URL(allowed.location!).searchParams.get('code')).toBeTruthy();
+    expect((await owner.authorize(request)).html).not.toContain('name="owner_passphrase"');
+    // Denying is free.
+    const denied = await agent.decide(consentForm((await agent.authorize(request)).html), 'deny');
+    expect(new URL(denied.location!).searchParams.get('error')).toBe('access_denied');
   });
 
   /** Opens a login link as a browser does: its cookies and its CSRF token. */

@@ -67,6 +67,8 @@ export interface ConsentPageView {
   downstream: Array<{ depth: number; applicationName: string; resourceName: string; identifier: string; scopes: string[] }>;
   /** Upstream accounts the requested brokered resources need and the user has not connected (issue 5 item 4). */
   connect: Array<{ providerId: string; providerName: string; needsAttention: boolean }>;
+  /** Issue 12 §1: the owner has a passphrase and this session has not proven presence: Allow asks for it. */
+  askPassphrase: boolean;
 }
 
 const IDENTITY_SCOPE_TEXT: Record<string, string> = {
@@ -111,6 +113,7 @@ ${view.identityScopes.length ? `<h2>About you</h2>\n<ul>\n${identity}\n</ul>` : 
 <input type="hidden" name="transaction" value="${escapeHtml(view.transactionId)}">
 <input type="hidden" name="csrf" value="${escapeHtml(view.csrfToken)}">
 <p><label><input type="checkbox" name="remember" value="yes"> Remember this decision</label></p>
+${view.askPassphrase ? `<p><label>Your owner passphrase (to allow; an agent on this computer cannot type it) <input type="password" name="owner_passphrase" autocomplete="current-password" maxlength="1024"></label></p>` : ''}
 <button type="submit" name="decision" value="allow">Allow</button>
 <button type="submit" name="decision" value="deny">Deny</button>
 </form>

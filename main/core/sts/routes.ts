@@ -122,7 +122,7 @@ export function registerOAuthRoutes(app: FastifyInstance, deps: OAuthRouteDeps):
     const contentType = request.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
     handedOver.add(request);
     const form = contentType === 'application/x-www-form-urlencoded' && request.form && !request.url.includes('?') ? request.form : null;
-    return sendOutcome(reply, deps.authorization.decide(form, deps.sessions.fromCookieHeader(request.headers.cookie)));
+    return sendOutcome(reply, await deps.authorization.decide(form, deps.sessions.fromCookieHeader(request.headers.cookie)));
   });
 
   // OIDC Core §5.3.1: GET and POST, the access token in the Authorization header (RFC 6750 §2.1).

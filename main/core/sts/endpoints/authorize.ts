@@ -6,6 +6,7 @@ import type { Clock } from '../../clock.js';
 import { formActionSource, renderConsentPage, renderErrorPage, renderSignInPage, type ConsentPageView } from '../../consent/consent-page.js';
 import type { Consents } from '../../consent/consents.js';
 import { downstreamTree, parseDownstream, serializeDownstream, type DownstreamHop } from '../../consent/downstream.js';
+import type { OwnerPresence } from '../../consent/owner-presence.js';
 import type { UiSession } from '../../consent/ui-sessions.js';
 import type { Application, Applications } from '../../directory/applications.js';
 import { hashSecret, newId, randomSecret, secretMatches } from '../../store/credentials.js';
@@ -25,7 +26,7 @@ const TRANSACTION_LIFETIME_MS = 10 * 60_000;
 /** RFC 8707 §2 allows `resource` more than once; every other parameter at most once (OAuth 2.1 §3.1). */
 const REPEATABLE = new Set(['resource']);
 /** The fields of the consent form; anything else in the POST is tampering. */
-const DECISION_FIELDS = new Set(['transaction', 'csrf', 'decision', 'remember']);
+const DECISION_FIELDS = new Set(['transaction', 'csrf', 'decision', 'remember', 'owner_passphrase']);
 const PROMPTS = new Set(['none', 'consent', 'login', 'select_account']);
 
 export type AuthorizationOutcome =
@@ -93,6 +94,8 @@ export interface AuthorizationDeps {
   targets: TargetResolver;
   /** Cedar (issue 5 item 1): a request no policy permits is refused before the user is asked. */
   policy: IssuanceDecider;
+  /** Issue 12 §1: once the owner has a passphrase, allowing on the consent page needs it (or a present session). */
+  presence: OwnerPresence;
   /** Brokered resources' upstream accounts (issue 5 item 4): the consent page offers to connect missing ones. */
   brokered?: BrokeredAccountsView | undefined;
 }
@@ -163,7 +166,7 @@ export class AuthorizationEndpoint {
   }
 
   /** POST /oauth2/authorize: the user's decision on a consent page (null: the body was not a form, or had a query). Answers 303. */
-  decide(form: Params | null, session: UiSession | null): AuthorizationOutcome {
+  async decide(form: Params | null, session: UiSession | null): Promise<AuthorizationOutcome> {
     const known: { clientId: string | null } = { clientId: null };
     try {
       const { row, session: signedIn } = this.pageForm(form, session, DECISION_FIELDS, known);
@@ -172,6 +175,10 @@ export class AuthorizationEndpoint {
       const app = this.deps.applications.get(row.client_id);
       const user = this.deps.users.get(row.user_id);
       if (!app?.enabled || !user?.enabled || user.id !== signedIn.userId) throw new ShownError(400, 'Request refused', 'The application or your account is no longer enabled.', 'client or user disabled', 'access_denied');
+
+      // Issue 12 §1: granting consent loosens. A session that has not proven presence proves it here, with
+      // the passphrase typed on this page; a session alone (an agent can mint one) is no proof.
+      if (decision === 'allow') await this.proveOwner(signedIn, form!.get('owner_passphrase'));
 
       const scopes = JSON.parse(row.scopes) as string[];
       const resources = JSON.parse(row.resources) as string[];
@@ -201,6 +208,18 @@ export class AuthorizationEndpoint {
       return this.answer(row.redirect_uri, { code, state });
     } catch (error) {
       return this.refusal(error, known.clientId);
+    }
+  }
+
+  private async proveOwner(session: UiSession, passphrase: string | undefined): Promise<void> {
+    const caller = { kind: 'session', sessionId: session.idHash } as const;
+    if (!this.deps.presence.passphraseSet || this.deps.presence.state(caller).presentUntil !== null) return;
+    if (!passphrase) throw new ShownError(403, 'Your passphrase is needed', 'Type your owner passphrase to allow this: go back to the consent page and try again.', 'consent without proof of presence', 'access_denied');
+    try {
+      await this.deps.presence.prove(caller, passphrase, 'ui');
+    } catch (error) {
+      if (error instanceof OAuthError) throw new ShownError(error.status, 'Not allowed', error.status === 429 ? error.message : 'That is not your owner passphrase. Go back to the consent page and try again.', `consent: ${error.error}`, 'access_denied');
+      throw error;
     }
   }
 
@@ -345,6 +364,7 @@ export class AuthorizationEndpoint {
     const connect = this.deps.brokered ? this.connectOffers(request.resources, user.id, this.deps.brokered) : [];
     const html = renderConsentPage({
       connect,
+      askPassphrase: this.deps.presence.passphraseSet && this.deps.presence.state({ kind: 'session', sessionId: session.idHash }).presentUntil === null,
       transactionId: id,
       csrfToken: csrf,
       applicationName: request.app.name,
