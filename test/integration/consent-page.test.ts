@@ -125,19 +125,41 @@ describe('the consent page', () => {
   });
 
   it('remembers a decision for the same application, user, resources and scopes; prompt=consent asks again', async () => {
-    const scoped = request({ scope: 'notes:write' });
-    const first = await browser.authorize(scoped);
+    // A confidential client answered at an https redirect URI: the remembered consent issues at once.
+    const verified = await registerDelegatedApp(test, { name: 'Verified web app', resources: [NOTES], authMethod: 'client_secret_basic', redirectUris: ['https://app.example.test/callback'] });
+    const ask = (extra: Record<string, string> = {}) => browser.authorize({ ...request({ scope: 'notes:write', ...extra }), client_id: verified.clientId, redirect_uri: verified.redirectUri });
+    const first = await ask();
     expect(first.status).toBe(200);
     expect((await browser.decide(consentForm(first.html), 'allow', { remember: true })).status).toBe(303);
-    const again = await browser.authorize(request({ scope: 'notes:write' }));
+    const again = await ask();
     expect(again.status).toBe(303);
     expect(new URL(again.location!).searchParams.get('code')).toBeTruthy();
     // More than was consented to is asked again.
-    expect((await browser.authorize(request({ scope: 'notes:write notes:read' }))).status).toBe(200);
-    expect((await browser.authorize(request({ scope: 'notes:write', prompt: 'consent' }))).status).toBe(200);
+    expect((await ask({ scope: 'notes:write notes:read' })).status).toBe(200);
+    expect((await ask({ prompt: 'consent' })).status).toBe(200);
     // prompt=none with a remembered consent answers at once.
-    const silent = await browser.authorize(request({ scope: 'notes:write', prompt: 'none' }));
+    const silent = await ask({ prompt: 'none' });
     expect(new URL(silent.location!).searchParams.get('code')).toBeTruthy();
+  });
+
+  it('a remembered consent never gives an unverifiable client (public, loopback redirect) a silent code: one click continues, prompt=none is consent_required', async () => {
+    const scoped = request({ scope: 'notes:write' });
+    expect((await browser.decide(consentForm((await browser.authorize(scoped)).html), 'allow', { remember: true })).status).toBe(303);
+    // RFC 8252 §8.6: any local process can listen on the loopback port, so the user's click is needed each time.
+    const again = await browser.authorize(request({ scope: 'notes:write' }));
+    expect(again.status).toBe(200);
+    expect(again.html).toContain('Continue to');
+    const form = consentForm(again.html);
+    expect(form.decisions).toEqual(['allow', 'deny']);
+    expect(form.hasRemember).toBe(false);
+    const consents = () => test.broker.db.prepare('SELECT COUNT(*) AS n FROM consents WHERE client_id = ?').get(app.clientId);
+    const before = consents();
+    const continued = await browser.decide(form, 'allow');
+    expect(new URL(continued.location!).searchParams.get('code')).toBeTruthy();
+    // Continuing is the same consent, not another one.
+    expect(consents()).toEqual(before);
+    await expectFrontChannelRefused(test, () => browser.authorize(request({ scope: 'notes:write', prompt: 'none' })),
+      { redirect: { to: app.redirectUri, error: 'consent_required', state: 'xyz', iss: test.issuer } });
   });
 
   it('a decision not remembered is asked again', async () => {

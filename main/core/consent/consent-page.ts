@@ -69,6 +69,11 @@ export interface ConsentPageView {
   connect: Array<{ providerId: string; providerName: string; needsAttention: boolean }>;
   /** Issue 12 §1: the owner has a passphrase and this session has not proven presence: Allow asks for it. */
   askPassphrase: boolean;
+  /**
+   * Issue 12 §4: the user allowed this before, but the client's identity cannot be assured (public client,
+   * loopback or private-use redirect): one click continues.
+   */
+  continuing?: boolean;
 }
 
 const IDENTITY_SCOPE_TEXT: Record<string, string> = {
@@ -103,20 +108,31 @@ export function renderConsentPage(view: ConsentPageView): string {
     ? `<h2>Connect your accounts</h2>\n<p>Some of these resources are reached with your account at another service. Connect it before you allow this; you come back to this page.</p>\n${connect}`
     : '';
   const identity = view.identityScopes.map((scope) => `<li><code>${escapeHtml(scope)}</code>: ${escapeHtml(IDENTITY_SCOPE_TEXT[scope] ?? scope)}</li>`).join('\n');
+  const passphrase = view.askPassphrase
+    ? `<p><label>Your owner passphrase (an agent on this computer cannot type it) <input type="password" name="owner_passphrase" autocomplete="current-password" maxlength="1024"></label></p>`
+    : '';
+  const form = (fields: string, allow: string, deny: string) => `<form method="post" action="/oauth2/authorize">
+<input type="hidden" name="transaction" value="${escapeHtml(view.transactionId)}">
+<input type="hidden" name="csrf" value="${escapeHtml(view.csrfToken)}">
+${fields}
+<button type="submit" name="decision" value="allow">${allow}</button>
+<button type="submit" name="decision" value="deny">${deny}</button>
+</form>`;
+  if (view.continuing) {
+    return page('Continue?', `<h1>Continue to <em>${escapeHtml(view.applicationName)}</em> as ${escapeHtml(view.userName)}?</h1>
+${who}
+<p>You allowed this before. Latchkey cannot be sure which program on this computer receives the answer at
+<code>${escapeHtml(view.redirectHost)}</code>, so it asks for your click each time: continue only if you just started this.</p>
+${view.resources.length ? `<h2>Resources</h2>\n<ul>\n${resources}\n</ul>` : ''}
+${form(passphrase, 'Continue', 'Cancel')}`);
+  }
   return page('Allow access?', `<h1>Allow <em>${escapeHtml(view.applicationName)}</em> to act for you?</h1>
 ${who}
 <p>Signed in as ${escapeHtml(view.userName)}. After your answer you go back to <code>${escapeHtml(view.redirectHost)}</code>.</p>
 ${view.resources.length ? `<h2>Resources</h2>\n<ul>\n${resources}\n</ul>` : ''}
 ${downstream}
 ${view.identityScopes.length ? `<h2>About you</h2>\n<ul>\n${identity}\n</ul>` : ''}
-<form method="post" action="/oauth2/authorize">
-<input type="hidden" name="transaction" value="${escapeHtml(view.transactionId)}">
-<input type="hidden" name="csrf" value="${escapeHtml(view.csrfToken)}">
-<p><label><input type="checkbox" name="remember" value="yes"> Remember this decision</label></p>
-${view.askPassphrase ? `<p><label>Your owner passphrase (to allow; an agent on this computer cannot type it) <input type="password" name="owner_passphrase" autocomplete="current-password" maxlength="1024"></label></p>` : ''}
-<button type="submit" name="decision" value="allow">Allow</button>
-<button type="submit" name="decision" value="deny">Deny</button>
-</form>
+${form(`<p><label><input type="checkbox" name="remember" value="yes"> Remember this decision</label></p>\n${passphrase}`, 'Allow', 'Deny')}
 ${connectSection}`);
 }
 

@@ -58,3 +58,9 @@ export function withQuery(redirectUri: string, params: Record<string, string | u
   for (const [name, value] of Object.entries(params)) if (value !== undefined) query.append(name, value);
   return `${redirectUri}${redirectUri.includes('?') ? '&' : '?'}${query.toString()}`;
 }
+
+/**
+ * Whether whoever receives a code at this redirect URI is proven to be the client: only an https URI is
+ * (RFC 8252 §8.6: any local process can listen on a loopback port, or claim a private-use scheme).
+ */
+export const redirectProvesReceiver = (redirectUri: string): boolean => redirectUri.startsWith('https://');

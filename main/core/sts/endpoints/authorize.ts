@@ -18,7 +18,7 @@ import { AccessDenied, OAuthError } from '../../oauth/errors.js';
 import type { IssuanceDecider } from '../../tokens/credential-issuer.js';
 import type { Params } from '../../oauth/params.js';
 import { isWellFormedChallenge } from '../pkce.js';
-import { redirectUriMatches, withQuery } from '../../oauth/redirect-uri.js';
+import { redirectUriMatches, withQuery, redirectProvesReceiver } from '../../oauth/redirect-uri.js';
 import { isIdentityScope, type TargetResolver } from '../targets.js';
 
 /** How long the user has to answer a consent page. */
@@ -149,6 +149,13 @@ export class AuthorizationEndpoint {
       const resources = request.resources.map((resource) => resource.identifier);
       const downstream = this.downstreamOf(request);
       const remembered = mustAsk ? null : this.deps.consents.findRemembered(user.id, request.app.clientId, resources, scopes, downstream);
+      // Issue 12 §4, RFC 8252 §8.6: when the client's identity cannot be assured (a public client, or a code
+      // delivered to a loopback port or a private-use scheme any local process can hold), a remembered consent
+      // still needs the user's click: a one-click "Continue" page, and prompt=none is consent_required.
+      if (remembered && !identityAssured(request)) {
+        if (request.prompts.has('none')) throw new RedirectedError(new OAuthError('consent_required', 400, 'the user must confirm this request: the client\'s identity cannot be assured'), request.redirectUri, request.state);
+        return this.showConsent(request, downstream, user, session, true);
+      }
       if (remembered) {
         const code = this.deps.transaction(() => {
           const issued = this.deps.codes.issue(codeBinding(request, user.id, remembered.id, session.startedAt));
@@ -348,7 +355,7 @@ export class AuthorizationEndpoint {
     return downstreamTree(request.resources.map((resource) => resource.identifier), request.app.maxDelegationDepth, this.deps.applications, this.deps.resources);
   }
 
-  private showConsent(request: ValidatedRequest, downstream: DownstreamHop[], user: User, session: UiSession): AuthorizationOutcome {
+  private showConsent(request: ValidatedRequest, downstream: DownstreamHop[], user: User, session: UiSession, continuing = false): AuthorizationOutcome {
     const id = newId('atx');
     const csrf = randomSecret();
     const now = this.deps.clock.now();
@@ -364,6 +371,7 @@ export class AuthorizationEndpoint {
     const connect = this.deps.brokered ? this.connectOffers(request.resources, user.id, this.deps.brokered) : [];
     const html = renderConsentPage({
       connect,
+      continuing,
       askPassphrase: this.deps.presence.passphraseSet && this.deps.presence.state({ kind: 'session', sessionId: session.idHash }).presentUntil === null,
       transactionId: id,
       csrfToken: csrf,
@@ -458,3 +466,6 @@ function signInQuery(params: Params): string {
   for (const [name, value] of params.entries()) query.append(name, value);
   return query.toString();
 }
+
+/** Whether a code can go out without the user's click: a confidential client, answered at an https redirect URI. */
+const identityAssured = (request: ValidatedRequest): boolean => request.app.clientType === 'confidential' && redirectProvesReceiver(request.redirectUri);
