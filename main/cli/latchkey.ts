@@ -62,7 +62,9 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
     if (wantsHelp(args)) return printUsage(command.usage);
     const { values, positionals } = parse(args, command.options, command.positionals ?? 0);
     const dataDir = resolveDataDir(values['data-dir'] as string | undefined);
-    const result = await runNamingFlags(command, values, positionals, () => AdminClient.forDataDir(dataDir));
+    // One client for the whole command: the owner's presence, once proven, covers its every call, and no other.
+    let admin: AdminClient | undefined;
+    const result = await runNamingFlags(command, values, positionals, () => (admin ??= AdminClient.forDataDir(dataDir)));
     const wantsJson = values.json === true || !command.human;
     process.stdout.write(`${wantsJson ? JSON.stringify(result, null, 2) : command.human!(result)}\n`);
     return 0;
