@@ -119,8 +119,9 @@ export async function readFromTerminal(prompt: string): Promise<string> {
 
 function askHidden(prompt: string, input: NodeJS.ReadStream | ReadStream = process.stdin, write: (text: string) => void = (text) => process.stderr.write(text)): Promise<string> {
   return new Promise((resolve) => {
-    write(prompt);
+    // No echo before the prompt shows: what is typed as soon as it appears is never printed.
     input.setRawMode(true);
+    write(prompt);
     input.resume();
     let value = '';
     const onData = (chunk: Buffer): void => {
