@@ -18,7 +18,8 @@ const AGENT_USAGE: Record<string, string> = {
 function usage(): string {
   return ['Usage:', `  ${SERVE_USAGE}`, ...Object.values(AGENT_USAGE).map((line) => `  ${line}`), ...Object.values(ADMIN_COMMANDS).map((command) => `  ${command.usage}`),
     '', 'Every command takes --data-dir DIR (default: LATCHKEY_DATA_DIR, else the per-user app-data folder).',
-    'token and exec authenticate as an application: LATCHKEY_CLIENT_ID and LATCHKEY_CLIENT_SECRET, or LATCHKEY_API_KEY.'].join('\n');
+    'token and exec authenticate as an application: LATCHKEY_CLIENT_ID and LATCHKEY_CLIENT_SECRET, or LATCHKEY_API_KEY.',
+    'Once the owner passphrase is set (latchkey owner passphrase), what gives agents more power asks for it on this terminal only.'].join('\n');
 }
 
 const wantsHelp = (args: string[]): boolean => args.includes('--help') || args.includes('-h');
