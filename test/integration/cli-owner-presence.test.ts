@@ -86,7 +86,8 @@ describe('latchkey owner presence', () => {
   it('a weak owner passphrase is refused with the reason, and none is set', async () => {
     const weak = await onTerminal(['owner', 'passphrase'], typeTwice(/Owner passphrase: /, WEAK));
     expect(weak.code, weak.output).not.toBe(0);
-    expect(weak.output).toMatch(/latchkey: .*\S/);
+    // The broker's reason, in words (zxcvbn-ts's warning or suggestion).
+    expect(weak.output).toMatch(/latchkey: \S.{10,}/);
     expect((await cliJson('owner', 'status')).passphrase_set).toBe(false);
   });
 
@@ -203,7 +204,8 @@ describe('latchkey owner presence: wrong passphrases', () => {
       last = (await onTerminal(['app', 'create', '--name', 'Brute-forced agent'], typeOwner(WRONG))).output;
     }
     expect(last).toMatch(/latchkey: too many wrong owner passphrases: try again (in \d+ s \(at [^)]+\)|later); nothing was changed/);
-    expect((await cliJson('owner', 'status')).locked_until).toEqual(expect.any(String));
+    // The back-off is short at first (1 s): by now it may be over, but the wrong tries stay counted.
+    expect((await cliJson('owner', 'status')).failed_attempts).toBeGreaterThanOrEqual(3);
   });
 });
 
