@@ -1,7 +1,8 @@
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
-import type { ApplicationView, ApiKeyView, ApprovalView, ConsentView, ProviderView, ResourceView, VaultStatus } from '../../shared/admin-api.js';
+import type { ApplicationView, ApiKeyView, ApprovalView, ConsentView, OwnerView, ProviderView, ResourceView, VaultStatus } from '../../shared/admin-api.js';
 import type { AdminClient } from './admin-client.js';
 import { CliError } from './cli-error.js';
+import { changeOwnerPassphrase, notSetNote, offerOwnerPassphrase } from './owner-passphrase.js';
 import { readSecretFromStdin, readSecretInput } from './prompt.js';
 
 /** One admin command: its flags (node:util parseArgs form) and what it does with them. */
@@ -94,11 +95,37 @@ function auditFilterQuery(values: Record<string, unknown>): URLSearchParams {
 
 export const ADMIN_COMMANDS: Record<string, AdminCommand> = {
   setup: {
-    usage: 'latchkey setup --name NAME --email EMAIL [--json]',
+    usage: 'latchkey setup --name NAME --email EMAIL [--json]   the owner; on a terminal, also the owner passphrase (typed twice)',
     options: { name: str, email: str, json },
-    run: (client, values) => client().request('POST', '/setup', { name: required(values, 'name'), email: required(values, 'email') }),
+    run: async (client, values) => {
+      const admin = client();
+      const owner = await admin.request('POST', '/setup', { name: required(values, 'name'), email: required(values, 'email') });
+      await offerOwnerPassphrase(admin);
+      return owner;
+    },
     fields: { name: 'name', email: 'email' },
     human: (result) => { const r = result as { name: string; email: string; created: boolean }; return `${r.created ? 'Owner created' : 'Owner updated'}: ${r.name} <${r.email}>`; },
+  },
+  'owner passphrase': {
+    usage: 'latchkey owner passphrase [--json]   set the owner passphrase (typed twice), or change it (the current one first); typed on the terminal only',
+    options: { json },
+    run: (client) => changeOwnerPassphrase(client()),
+    human: (result) => `Owner passphrase ${(result as { changed: boolean }).changed ? 'changed' : 'set: from now on, giving agents more power needs it, typed by you'}.`,
+  },
+  'owner status': {
+    usage: 'latchkey owner status [--json]   whether the owner passphrase is set; wrong passphrases since the last right one; lockout',
+    options: { json },
+    run: async (client) => {
+      const admin = client();
+      return { ...await admin.request<OwnerView>('GET', '/owner'), ui: admin.uiUrl };
+    },
+    human: (result) => {
+      const r = result as OwnerView & { ui: string };
+      if (!r.passphrase_set) return `Owner passphrase: not set.\n${notSetNote(r.ui)}`;
+      return ['Owner passphrase: set.',
+        `Wrong passphrases since the last right one: ${r.failed_attempts}${r.last_failed_at ? ` (the last at ${r.last_failed_at})` : ''}.`,
+        ...(r.locked_until ? [`Locked until ${r.locked_until} (too many wrong passphrases).`] : [])].join('\n');
+    },
   },
   'resource create': {
     usage: 'latchkey resource create --name NAME --identifier URI [--type token|vaulted|brokered] [--secret-stdin] [--provider PROVIDER_ID] [--scope S]... [--lifetime SECONDS] [--served-by CLIENT_ID] [--json]   a vaulted resource reads its secret from stdin; a brokered one names its provider, and its --scope are the upstream scopes',

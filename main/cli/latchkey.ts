@@ -18,7 +18,8 @@ const AGENT_USAGE: Record<string, string> = {
 function usage(): string {
   return ['Usage:', `  ${SERVE_USAGE}`, ...Object.values(AGENT_USAGE).map((line) => `  ${line}`), ...Object.values(ADMIN_COMMANDS).map((command) => `  ${command.usage}`),
     '', 'Every command takes --data-dir DIR (default: LATCHKEY_DATA_DIR, else the per-user app-data folder).',
-    'token and exec authenticate as an application: LATCHKEY_CLIENT_ID and LATCHKEY_CLIENT_SECRET, or LATCHKEY_API_KEY.'].join('\n');
+    'token and exec authenticate as an application: LATCHKEY_CLIENT_ID and LATCHKEY_CLIENT_SECRET, or LATCHKEY_API_KEY.',
+    'Once the owner passphrase is set (latchkey owner passphrase), what gives agents more power asks for it on this terminal only.'].join('\n');
 }
 
 const wantsHelp = (args: string[]): boolean => args.includes('--help') || args.includes('-h');
@@ -62,7 +63,9 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
     if (wantsHelp(args)) return printUsage(command.usage);
     const { values, positionals } = parse(args, command.options, command.positionals ?? 0);
     const dataDir = resolveDataDir(values['data-dir'] as string | undefined);
-    const result = await runNamingFlags(command, values, positionals, () => AdminClient.forDataDir(dataDir));
+    // One client for the whole command: the owner's presence, once proven, covers its every call, and no other.
+    let admin: AdminClient | undefined;
+    const result = await runNamingFlags(command, values, positionals, () => (admin ??= AdminClient.forDataDir(dataDir)));
     const wantsJson = values.json === true || !command.human;
     process.stdout.write(`${wantsJson ? JSON.stringify(result, null, 2) : command.human!(result)}\n`);
     return 0;

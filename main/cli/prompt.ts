@@ -1,4 +1,6 @@
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { ReadStream } from 'node:tty';
 import { CliError } from './cli-error.js';
 
 /**
@@ -57,20 +59,79 @@ async function readLine(): Promise<string> {
   return '';
 }
 
-function askHidden(prompt: string): Promise<string> {
+/** The terminal the owner types on: the controlling terminal, never stdin, the environment, argv or a file. */
+export interface OwnerTerminal {
+  /** One line typed without echo. */
+  ask(prompt: string): Promise<string>;
+  /** A line for the owner's eyes, even when stdout and stderr go elsewhere. */
+  tell(line: string): void;
+  close(): void;
+}
+
+/** No controlling terminal (CI, an agent's pipe, a daemon): nothing the owner types can reach this process. */
+export class NoTerminalError extends CliError {
+  constructor() {
+    super('there is no terminal to type the owner passphrase on');
+    this.name = 'NoTerminalError';
+  }
+}
+
+/**
+ * Opens the controlling terminal itself (`/dev/tty`), whatever stdin is: a passphrase piped to stdin by an
+ * agent is never read. Returns null when the process has none (opening /dev/tty fails with ENXIO).
+ */
+export function openOwnerTerminal(): OwnerTerminal | null {
+  let readFd: number;
+  let writeFd: number;
+  try {
+    readFd = openSync('/dev/tty', 'r');
+  } catch {
+    return null;
+  }
+  try {
+    // Its own descriptor for the prompt: the reader's is switched to non-blocking by libuv.
+    writeFd = openSync('/dev/tty', 'w');
+  } catch {
+    closeSync(readFd);
+    return null;
+  }
+  const input = new ReadStream(readFd);
+  return {
+    ask: (prompt) => askHidden(prompt, input, (text) => writeSync(writeFd, text)),
+    tell: (line) => writeSync(writeFd, `${line}\n`),
+    close: () => {
+      input.destroy();
+      closeSync(writeFd);
+    },
+  };
+}
+
+/** One line typed without echo on the controlling terminal; NoTerminalError without one. */
+export async function readFromTerminal(prompt: string): Promise<string> {
+  const terminal = openOwnerTerminal();
+  if (!terminal) throw new NoTerminalError();
+  try {
+    return await terminal.ask(prompt);
+  } finally {
+    terminal.close();
+  }
+}
+
+function askHidden(prompt: string, input: NodeJS.ReadStream | ReadStream = process.stdin, write: (text: string) => void = (text) => process.stderr.write(text)): Promise<string> {
   return new Promise((resolve) => {
-    const input = process.stdin;
-    process.stderr.write(prompt);
+    // No echo before the prompt shows: what is typed as soon as it appears is never printed.
     input.setRawMode(true);
+    write(prompt);
     input.resume();
     let value = '';
     const onData = (chunk: Buffer): void => {
       for (const char of chunk.toString('utf8')) {
-        if (char === '\r' || char === '\n') {
+        // Enter ends the line; so does Ctrl-D, which a raw terminal passes on as a character.
+        if (char === '\r' || char === '\n' || char === '\u0004') {
           input.setRawMode(false);
           input.pause();
           input.off('data', onData);
-          process.stderr.write('\n');
+          write('\n');
           resolve(value);
           return;
         }

@@ -63,7 +63,9 @@ export interface RunOptions {
 /** Runs `latchkey ARGS…` to completion. */
 export function latchkey(args: string[], options: RunOptions = {}): Promise<CliResult> {
   const [program, ...leading] = options.command ?? [process.execPath, BIN];
-  const child = spawn(program!, [...leading, ...args], { cwd: REPO_ROOT, env: childEnv(options.env), stdio: ['pipe', 'pipe', 'pipe'] });
+  // Its own session (setsid): no controlling terminal, as under CI or an agent's pipe, even when the tests
+  // run in a developer's terminal. What needs one runs under latchkeyOnTerminal.
+  const child = spawn(program!, [...leading, ...args], { cwd: REPO_ROOT, env: childEnv(options.env), stdio: ['pipe', 'pipe', 'pipe'], detached: true });
   children.add(child);
   let stdout = '';
   let stderr = '';
@@ -207,7 +209,7 @@ export interface RunningCli {
 
 /** Starts `latchkey ARGS…` without waiting for it (for what must happen while it runs: signals). */
 export function startLatchkey(args: string[], options: RunOptions = {}): RunningCli {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: REPO_ROOT, env: childEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: REPO_ROOT, env: childEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   children.add(child);
   let stdout = '';
   let stderr = '';
@@ -241,4 +243,61 @@ export function rowCounts(dataDir: string): Record<string, number> {
   } finally {
     db.close();
   }
+}
+
+/** What the owner types at a prompt: `type` (then Enter) once the terminal shows `after`. */
+export interface TerminalAnswer {
+  after: RegExp;
+  type: string;
+}
+
+/** A command run on a terminal: everything the terminal showed (stdout, stderr and prompts, \r\n as \n). */
+export interface TerminalResult {
+  code: number | null;
+  output: string;
+}
+
+const shellQuote = (word: string): string => `'${word.replace(/'/g, "'\\''")}'`;
+
+/**
+ * Runs `latchkey ARGS…` with a real terminal as its controlling terminal, as the owner runs it: util-linux
+ * `script` gives it a pseudo-terminal, and what is written to `script`'s stdin is typed on that terminal.
+ * Each answer is typed once the terminal shows its prompt (after the previous answer), so nothing is typed
+ * ahead of the program asking.
+ */
+export function latchkeyOnTerminal(args: string[], answers: TerminalAnswer[] = [], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<TerminalResult> {
+  const command = [process.execPath, BIN, ...args].map(shellQuote).join(' ');
+  const child = spawn('script', ['-qec', command, '/dev/null'], { cwd: REPO_ROOT, env: childEnv({ SHELL: '/bin/sh', ...options.env }), stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+  children.add(child);
+  let output = '';
+  let seen = 0;
+  const pending = [...answers];
+  const typeWhenAsked = (): void => {
+    const next = pending[0];
+    if (!next) return;
+    const match = next.after.exec(output.slice(seen));
+    if (!match) return;
+    seen += match.index + match[0].length;
+    pending.shift();
+    child.stdin!.write(`${next.type}\r`);
+    typeWhenAsked();
+  };
+  const onOutput = (chunk: string): void => {
+    output += chunk.replace(/\r\n/g, '\n');
+    typeWhenAsked();
+  };
+  child.stdout!.setEncoding('utf8').on('data', onOutput);
+  child.stderr!.setEncoding('utf8').on('data', onOutput);
+  const timeoutMs = options.timeoutMs ?? 20_000;
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      children.delete(child);
+      child.stdin!.destroy();
+      if (signal === 'SIGKILL') reject(new Error(`latchkey ${args.join(' ')} on a terminal did not finish within ${timeoutMs} ms (still to type: ${pending.map((answer) => answer.after).join(', ') || 'nothing'}); it showed:\n${output}`));
+      else resolve({ code, output });
+    });
+  });
 }
