@@ -41,16 +41,12 @@ function keyAttention(keys: SigningKeyView[], now: number): string[] {
   return days >= KEY_ROTATION_DAYS ? [`The access token signing key was last rotated ${days} days ago.`] : [];
 }
 
-/** The owner passphrase, when it needs the owner: not set yet, or wrong ones typed (by someone). */
-function ownerAttention(owner: OwnerView, now: number): { key: string; text: string; link: string; label: string }[] {
-  const items = [];
-  if (!owner.passphrase_set) items.push({ key: 'passphrase', text: 'Set an owner passphrase: until then an agent holding the admin token can approve its own requests.', link: '/settings', label: 'Owner passphrase' });
-  if (owner.failed_attempts > 0) {
-    const locked = owner.locked_until !== null && Date.parse(owner.locked_until) > now ? ` Confirming it's you is locked until ${formatTime(owner.locked_until)}.` : '';
-    const wrong = owner.failed_attempts === 1 ? '1 wrong passphrase' : `${owner.failed_attempts} wrong passphrases`;
-    items.push({ key: 'failed-presence', text: `Someone tried to act as you: ${wrong}, last at ${formatTime(owner.last_failed_at)}.${locked}`, link: '/audit', label: 'Audit log' });
-  }
-  return items;
+/** Wrong owner passphrases since the last right one, typed by someone ("someone tried to act as you"). */
+function failedPresence(owner: OwnerView, now: number): string | null {
+  if (owner.failed_attempts === 0) return null;
+  const locked = owner.locked_until !== null && Date.parse(owner.locked_until) > now ? ` Confirming it's you is locked until ${formatTime(owner.locked_until)}.` : '';
+  const wrong = owner.failed_attempts === 1 ? '1 wrong passphrase' : `${owner.failed_attempts} wrong passphrases`;
+  return `Someone tried to act as you: ${wrong}, last at ${formatTime(owner.last_failed_at)}.${locked}`;
 }
 
 export default function Overview(_props: PageProps) {
@@ -123,7 +119,8 @@ export default function Overview(_props: PageProps) {
     attention.push({ key: 'vault', text: `The vault is ${status.data.vault.state}: nothing that needs it is issued. ${status.data.vault.message ?? ''}`, link: '/settings', label: 'Vault settings' });
   }
   if (status.data && !status.data.owner) attention.push({ key: 'owner', text: 'There is no owner yet.', link: '/setup', label: 'First-run setup' });
-  if (owner.data) attention.push(...ownerAttention(owner.data, now));
+  const tried = owner.data ? failedPresence(owner.data, now) : null;
+  if (tried) attention.push({ key: 'failed-presence', text: tried, link: '/audit', label: 'Audit log' });
   for (const provider of providers.data ?? []) {
     // `attention` is the broker's own words (e.g. "the upstream refresh token was revoked"), shown as text.
     if (provider.status === 'needs_attention') attention.push({ key: provider.id, text: `Your ${provider.name} account needs to be reconnected${provider.attention ? `: ${provider.attention}` : ''}.`, provider });
@@ -136,6 +133,12 @@ export default function Overview(_props: PageProps) {
       <PageHeader title="Overview" description={<>What your agents are doing. {auditStream === 'open' ? <span className="badge badge-ok">live</span> : <span className="badge">reconnecting…</span>}</>} />
       <ErrorBanner message={error?.message ?? actionError} />
       {notice ? <Notice>{notice}</Notice> : null}
+      {/* Above everything else: until it is set, the brakes below are all an agent cannot undo. */}
+      {owner.data && !owner.data.passphrase_set ? (
+        <div className="banner banner-warn" role="note">
+          <p><strong>Set an owner passphrase:</strong> until then an agent holding the admin token can approve its own requests. <a href={href('/settings')}>Set it in Settings</a></p>
+        </div>
+      ) : null}
 
       <section aria-labelledby="brakes-heading" className={paused ? 'card card-paused' : 'card'}>
         <h2 id="brakes-heading">Brakes</h2>
