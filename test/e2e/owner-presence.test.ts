@@ -86,20 +86,23 @@ describe.skipIf(unavailable !== null)('the owner passphrase at first run', () =>
 
   it('Settings changes it: the current one is asked for, and a wrong one is refused at its field', async () => {
     await ui.go('/settings', 'Settings');
-    const section = ui.page.getByRole('region', { name: 'Owner passphrase' });
-    await section.getByText('set', { exact: true }).waitFor();
+    const section = ui.page.getByRole('region', { name: 'Owner presence' });
+    await section.getByText('passphrase set', { exact: true }).waitFor();
+    await section.getByRole('button', { name: 'Change the owner passphrase' }).click();
+    const change = ui.page.getByRole('dialog', { name: 'Change the owner passphrase' });
     const next = 'amber kettles drift past seven lighthouses';
-    await section.getByLabel('Current owner passphrase', { exact: true }).fill('not the current one');
-    await section.getByLabel('New owner passphrase', { exact: true }).fill(next);
-    await section.getByLabel('Repeat the new owner passphrase').fill(next);
-    await section.getByRole('button', { name: 'Change the passphrase' }).click();
-    await expect.poll(() => section.getByLabel('Current owner passphrase', { exact: true }).getAttribute('aria-invalid')).toBe('true');
-    await section.getByLabel('Current owner passphrase', { exact: true }).fill(OWNER_PASSPHRASE);
-    await section.getByLabel('New owner passphrase', { exact: true }).fill(next);
-    await section.getByLabel('Repeat the new owner passphrase').fill(next);
-    await section.getByRole('button', { name: 'Change the passphrase' }).click();
-    await section.getByText('Owner passphrase changed.').waitFor();
+    await change.getByLabel('Current owner passphrase', { exact: true }).fill('not the current one');
+    await change.getByLabel('New owner passphrase', { exact: true }).fill(next);
+    await change.getByLabel('Repeat the new owner passphrase').fill(next);
+    await change.getByRole('button', { name: 'Change the passphrase' }).click();
+    await expect.poll(() => change.getByLabel('Current owner passphrase', { exact: true }).getAttribute('aria-invalid')).toBe('true');
     await ui.screenshot('settings-owner-passphrase');
+    await change.getByLabel('Current owner passphrase', { exact: true }).fill(OWNER_PASSPHRASE);
+    await change.getByLabel('New owner passphrase', { exact: true }).fill(next);
+    await change.getByLabel('Repeat the new owner passphrase').fill(next);
+    await change.getByRole('button', { name: 'Change the passphrase' }).click();
+    await change.waitFor({ state: 'hidden' });
+    await section.getByText('Owner passphrase changed.').waitFor();
   });
 });
 

@@ -2,7 +2,7 @@
 import { useState, type FormEvent } from 'react';
 import type { SigningKeyView, StatusView, VaultStatus } from '../../../shared/admin-api.js';
 import { api } from '../api.js';
-import { ConfirmDialog } from '../components/confirm-dialog.js';
+import { ConfirmDialog, Dialog } from '../components/confirm-dialog.js';
 import { CopyButton } from '../components/copy-button.js';
 import { DataTable } from '../components/data-table.js';
 import { ErrorBanner, Notice } from '../components/error-banner.js';
@@ -75,7 +75,7 @@ export default function Settings({ session }: PageProps) {
       </section>
 
       <section className="card" aria-labelledby="settings-passphrase">
-        <h2 id="settings-passphrase">Owner passphrase</h2>
+        <h2 id="settings-passphrase">Owner presence</h2>
         <OwnerPassphrasePanel />
       </section>
 
@@ -118,15 +118,28 @@ export default function Settings({ session }: PageProps) {
   );
 }
 
+/** Whether the owner passphrase is set, and a dialog to set or change it. */
 function OwnerPassphrasePanel() {
   const owner = useRequest(loadOwner);
+  const [open, setOpen] = useState(false);
+  const [notice, setNotice] = useState<string | null>(null);
   if (!owner.data) return <ErrorBanner message={owner.error?.message} onRetry={() => void owner.reload()} />;
   const set = owner.data.passphrase_set;
+  const title = set ? 'Change the owner passphrase' : 'Set the owner passphrase';
   return (
     <>
-      <p>{set ? <span className="badge badge-ok">set</span> : <span className="badge badge-warn">not set</span>} {PASSPHRASE_PROTECTS}</p>
+      <p>{set ? <span className="badge badge-ok">passphrase set</span> : <span className="badge badge-warn">no passphrase</span>} {PASSPHRASE_PROTECTS}</p>
       {set ? null : <p className="banner banner-warn">Until you set one, an agent holding the admin token can approve its own requests.</p>}
-      <OwnerPassphraseForm passphraseSet={set} onDone={() => void owner.reload()} />
+      {notice ? <Notice>{notice}</Notice> : null}
+      <button type="button" className={set ? 'button-secondary' : undefined} onClick={() => { setNotice(null); setOpen(true); }}>{title}</button>
+      {/* Mounted only while open: a closed <dialog> still carries its title as a label. */}
+      {open ? <Dialog open title={title} onClose={() => setOpen(false)}>
+        <OwnerPassphraseForm passphraseSet={set} onDone={() => {
+          setOpen(false);
+          setNotice(set ? 'Owner passphrase changed.' : 'Owner passphrase set: Latchkey asks for it before anything that gives agents more.');
+          void owner.reload();
+        }} />
+      </Dialog> : null}
     </>
   );
 }
