@@ -26,11 +26,10 @@ export class ApiError extends Error {
 
 type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
 
-/** A call refused for want of owner presence: what it was, and the broker's words for why it needs the owner. */
+/** A call refused for want of owner presence: what it was (the dialog says it in words). */
 export interface PresenceRequest {
   method: Method;
   path: string;
-  reason: string;
 }
 
 /** Asks the owner to prove presence; resolves once proven, rejects (with the message to show) when declined. */
@@ -59,7 +58,7 @@ async function request<T>(method: Method, path: string, body?: unknown): Promise
     return await send<T>(method, path, body);
   } catch (caught) {
     if (!(caught instanceof ApiError) || caught.code !== OWNER_PRESENCE_REQUIRED || askForPresence === null) throw caught;
-    await askForPresence({ method, path, reason: caught.message });
+    await askForPresence({ method, path });
     // Once: a second refusal (the window closed meanwhile) is shown as it is.
     return send<T>(method, path, body);
   }

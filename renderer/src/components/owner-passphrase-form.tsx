@@ -5,6 +5,7 @@ import type { OwnerView } from '../../../shared/admin-api.js';
 import { api, ApiError, proveOwnerPresence } from '../api.js';
 import { ErrorBanner, Notice } from './error-banner.js';
 import { Field } from './field.js';
+import { sentence } from './presence-dialog.js';
 
 /** What the owner passphrase is for, in one line. */
 export const PASSPHRASE_PROTECTS = 'Agents on this computer cannot approve or widen anything without it: Latchkey asks for it before anything that gives agents more.';
@@ -14,7 +15,8 @@ export const loadOwner = () => api.get<OwnerView>('/owner');
 
 type Errors = { current?: string; passphrase?: string; repeat?: string; other?: string };
 
-export function OwnerPassphraseForm({ passphraseSet, onDone }: { passphraseSet: boolean; onDone: () => void }) {
+/** `onCancel`: in a dialog, a Cancel button beside the submit. */
+export function OwnerPassphraseForm({ passphraseSet, onDone, onCancel }: { passphraseSet: boolean; onDone: () => void; onCancel?: () => void }) {
   const [current, setCurrent] = useState('');
   const [passphrase, setPassphrase] = useState('');
   const [repeat, setRepeat] = useState('');
@@ -58,7 +60,10 @@ export function OwnerPassphraseForm({ passphraseSet, onDone }: { passphraseSet: 
         {(control) => <input {...control} type="password" value={repeat} onChange={(event) => setRepeat(event.target.value)} required autoComplete="new-password" />}
       </Field>
       <ErrorBanner message={errors.other} />
-      <button type="submit" disabled={busy}>{passphraseSet ? 'Change the passphrase' : 'Set the passphrase'}</button>
+      <div className={onCancel ? 'dialog-actions' : undefined}>
+        {onCancel ? <button type="button" className="button-secondary" onClick={onCancel}>Cancel</button> : null}
+        <button type="submit" disabled={busy}>{passphraseSet ? 'Change the passphrase' : 'Set the passphrase'}</button>
+      </div>
       {done ? <Notice>{done}</Notice> : null}
     </form>
   );
@@ -66,7 +71,7 @@ export function OwnerPassphraseForm({ passphraseSet, onDone }: { passphraseSet: 
 
 /** The broker's refusal, at the field it is about. */
 function placeError(caught: unknown): Errors {
-  const message = caught instanceof Error ? caught.message : 'Something went wrong.';
+  const message = caught instanceof Error ? sentence(caught.message) : 'Something went wrong.';
   if (!(caught instanceof ApiError)) return { other: message };
   if (caught.code === 'weak_passphrase') return { passphrase: message };
   if (caught.code === 'wrong_passphrase' || caught.status === 429) return { current: message };

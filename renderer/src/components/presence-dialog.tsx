@@ -27,7 +27,7 @@ const ACTIONS: [method: string, path: RegExp, words: string][] = [
   ['POST', /^\/owner\/passphrase$/, 'change the owner passphrase'],
 ];
 
-export function describeAction({ method, path }: Pick<PresenceRequest, 'method' | 'path'>): string {
+export function describeAction({ method, path }: PresenceRequest): string {
   const bare = path.split('?')[0]!;
   return ACTIONS.find(([m, pattern]) => m === method && pattern.test(bare))?.[2] ?? `make this change (${method} /api${bare})`;
 }
@@ -96,7 +96,7 @@ export function PresenceDialog() {
       {shown ? (
         <form onSubmit={(event) => void confirm(event)}>
           <p>Type your owner passphrase to <strong>{describeAction(shown)}</strong>.</p>
-          <p className="muted">{shown.reason} Agents on this computer can reach Latchkey as you do, but only you know this passphrase. It is not asked again for 5 minutes.</p>
+          <p className="muted">Agents on this computer can reach Latchkey as you do, but only you know this passphrase. It is not asked again for 5 minutes.</p>
           <Field label="Owner passphrase" error={error}>
             {(control) => <input {...control} type="password" value={passphrase} onChange={(event) => setPassphrase(event.target.value)} required autoComplete="current-password" autoFocus />}
           </Field>
@@ -110,9 +110,17 @@ export function PresenceDialog() {
   );
 }
 
-/** A failed proof, in the broker's words (a wrong passphrase; too many of them, and until when). */
+/** A failed proof, in the broker's words as a sentence (a wrong passphrase; too many of them, and until when). */
 export function presenceFailure(caught: unknown): string {
-  if (!(caught instanceof ApiError)) return caught instanceof Error ? caught.message : 'Something went wrong.';
-  if (caught.status === 429 && caught.retryAfter !== null) return `${caught.message} Try again after ${formatTime(Date.now() + caught.retryAfter * 1000)}.`;
-  return caught.message;
+  if (!(caught instanceof Error)) return 'Something went wrong.';
+  const said = sentence(caught.message);
+  // The broker usually says when ("try again in 30 s"); when it does not, Retry-After does.
+  if (caught instanceof ApiError && caught.status === 429 && caught.retryAfter !== null && !/try again/i.test(said)) return `${said} Try again after ${formatTime(Date.now() + caught.retryAfter * 1000)}.`;
+  return said;
 }
+
+/** The broker's lower-case descriptions ("that is not the owner passphrase") as a sentence. */
+export const sentence = (text: string): string => {
+  const trimmed = text.trim();
+  return `${trimmed.charAt(0).toUpperCase()}${trimmed.slice(1)}${/[.!?]$/.test(trimmed) ? '' : '.'}`;
+};

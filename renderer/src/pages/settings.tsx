@@ -134,7 +134,7 @@ function OwnerPassphrasePanel() {
       <button type="button" className={set ? 'button-secondary' : undefined} onClick={() => { setNotice(null); setOpen(true); }}>{title}</button>
       {/* Mounted only while open: a closed <dialog> still carries its title as a label. */}
       {open ? <Dialog open title={title} onClose={() => setOpen(false)}>
-        <OwnerPassphraseForm passphraseSet={set} onDone={() => {
+        <OwnerPassphraseForm passphraseSet={set} onCancel={() => setOpen(false)} onDone={() => {
           setOpen(false);
           setNotice(set ? 'Owner passphrase changed.' : 'Owner passphrase set: Latchkey asks for it before anything that gives agents more.');
           void owner.reload();
