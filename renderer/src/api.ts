@@ -4,11 +4,17 @@
 // carries the session's CSRF token, learnt from `GET /api/session`. In the desktop app there is no cookie
 // session: the shell adds the admin token, the session's token is null, and no CSRF header is sent (a
 // Bearer request cannot come from a web page, so it needs none).
-import { CSRF_HEADER, type SessionView } from '../../shared/admin-api.js';
+//
+// Owner presence (issue 12 §1): once the owner has set a passphrase, a call that loosens anything is refused
+// 403 `owner_presence_required` until this session proves the owner is here. The client hands that refusal to
+// the presence dialog (`onPresenceRequired`), which asks for the passphrase and posts `/owner/presence`; the
+// call is then sent again, once, so the click that made it completes.
+import { CSRF_HEADER, OWNER_PRESENCE_REQUIRED, type PresenceProof, type SessionView } from '../../shared/admin-api.js';
 
 /** An admin-API refusal: the HTTP status and the OAuth-style error the broker sent. */
 export class ApiError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  /** `retryAfter`: seconds, from a 429's Retry-After header. */
+  constructor(readonly status: number, readonly code: string, message: string, readonly retryAfter: number | null = null) {
     super(message);
   }
 
@@ -19,6 +25,22 @@ export class ApiError extends Error {
 }
 
 type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+
+/** A call refused for want of owner presence: what it was (the dialog says it in words). */
+export interface PresenceRequest {
+  method: Method;
+  path: string;
+}
+
+/** Asks the owner to prove presence; resolves once proven, rejects (with the message to show) when declined. */
+type PresenceAsker = (request: PresenceRequest) => Promise<void>;
+let askForPresence: PresenceAsker | null = null;
+
+/** The presence dialog registers itself here; without one, the refusal is thrown as it is. */
+export function onPresenceRequired(asker: PresenceAsker): () => void {
+  askForPresence = asker;
+  return () => { if (askForPresence === asker) askForPresence = null; };
+}
 
 /** The session's CSRF token; null when it is not known yet, or the UI runs without a cookie session. */
 let csrfToken: string | null = null;
@@ -32,6 +54,17 @@ export function onSignedOut(listener: () => void): () => void {
 }
 
 async function request<T>(method: Method, path: string, body?: unknown): Promise<T> {
+  try {
+    return await send<T>(method, path, body);
+  } catch (caught) {
+    if (!(caught instanceof ApiError) || caught.code !== OWNER_PRESENCE_REQUIRED || askForPresence === null) throw caught;
+    await askForPresence({ method, path });
+    // Once: a second refusal (the window closed meanwhile) is shown as it is.
+    return send<T>(method, path, body);
+  }
+}
+
+async function send<T>(method: Method, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (method !== 'GET') {
     if (!sessionKnown) await loadSession();
@@ -49,7 +82,8 @@ async function request<T>(method: Method, path: string, body?: unknown): Promise
   try { parsed = text ? JSON.parse(text) : undefined; } catch { parsed = undefined; }
   if (!response.ok) {
     const error = (parsed ?? {}) as { error?: string; error_description?: string };
-    const failure = new ApiError(response.status, error.error ?? 'error', error.error_description ?? `The request failed (${response.status}).`);
+    const retryAfter = Number.parseInt(response.headers.get('retry-after') ?? '', 10);
+    const failure = new ApiError(response.status, error.error ?? 'error', error.error_description ?? `The request failed (${response.status}).`, Number.isFinite(retryAfter) ? retryAfter : null);
     if (failure.signedOut) {
       csrfToken = null;
       sessionKnown = false;
@@ -66,6 +100,11 @@ export async function loadSession(): Promise<SessionView> {
   csrfToken = session.csrf_token;
   sessionKnown = true;
   return session;
+}
+
+/** Proves the owner's presence for this session (5 minutes); never retried through the presence dialog. */
+export function proveOwnerPresence(passphrase: string): Promise<PresenceProof> {
+  return send<PresenceProof>('POST', '/owner/presence', { passphrase });
 }
 
 export const api = {

@@ -4,6 +4,7 @@ import type { SessionView } from '../../shared/admin-api.js';
 import { useAgentPause } from './agent-pause.js';
 import { api, ApiError, loadSession, onSignedOut } from './api.js';
 import { ErrorBanner } from './components/error-banner.js';
+import { PresenceDialog } from './components/presence-dialog.js';
 import { PAGES, pageFor } from './pages.js';
 import { href, navigate, useRoute } from './router.js';
 
@@ -82,6 +83,7 @@ function Layout({ route, session, refreshSession }: { route: string; session: Se
       <main id="main" ref={mainRef} className="app-main">
         {Page ? <Page subroute={match.subroute} session={session} refreshSession={refreshSession} /> : <NotFound />}
       </main>
+      <PresenceDialog />
     </div>
   );
 }

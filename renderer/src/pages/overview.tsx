@@ -1,17 +1,20 @@
 // Overview: what is happening now. The "pause all agents" brake, agents active in the last minutes and the
 // recent issuances (from the audit log, live), approvals waiting for you (live), and anything that needs
-// attention: a locked vault, a provider account to reconnect, a signing key due for rotation.
+// attention: a locked vault, a provider account to reconnect, a signing key due for rotation, no owner
+// passphrase yet, wrong owner passphrases ("someone tried to act as you").
 import { useCallback, useMemo, useState } from 'react';
-import type { ApplicationView, ApprovalView, AuditRecordView, ProviderView, SigningKeyView, StatusView } from '../../../shared/admin-api.js';
+import type { ApplicationView, ApprovalView, AuditRecordView, OwnerView, ProviderView, SigningKeyView, StatusView } from '../../../shared/admin-api.js';
 import { refreshAgentPause, setAgentsPaused, useAgentPause } from '../agent-pause.js';
 import { api } from '../api.js';
 import { DataTable } from '../components/data-table.js';
 import { EmptyState } from '../components/empty-state.js';
 import { ErrorBanner, Notice } from '../components/error-banner.js';
+import { loadOwner } from '../components/owner-passphrase-form.js';
 import { PageHeader } from '../components/page-header.js';
 import type { PageProps } from '../pages.js';
 import { connectNotice, connectProvider } from '../provider-connect.js';
 import { href } from '../router.js';
+import { formatTime } from '../time.js';
 import { useEventStream } from '../use-event-stream.js';
 import { messageOf, useRequest } from '../use-request.js';
 
@@ -38,11 +41,20 @@ function keyAttention(keys: SigningKeyView[], now: number): string[] {
   return days >= KEY_ROTATION_DAYS ? [`The access token signing key was last rotated ${days} days ago.`] : [];
 }
 
+/** Wrong owner passphrases since the last right one, typed by someone ("someone tried to act as you"). */
+function failedPresence(owner: OwnerView, now: number): string | null {
+  if (owner.failed_attempts === 0) return null;
+  const locked = owner.locked_until !== null && Date.parse(owner.locked_until) > now ? ` Confirming it's you is locked until ${formatTime(owner.locked_until)}.` : '';
+  const wrong = owner.failed_attempts === 1 ? '1 wrong passphrase' : `${owner.failed_attempts} wrong passphrases`;
+  return `Someone tried to act as you: ${wrong}, last at ${formatTime(owner.last_failed_at)}.${locked}`;
+}
+
 export default function Overview(_props: PageProps) {
   const status = useRequest(() => api.get<StatusView>('/status'));
   const applications = useRequest(() => api.get<ApplicationView[]>('/applications'));
   const providers = useRequest(() => api.get<ProviderView[]>('/providers'));
   const keys = useRequest(() => api.get<SigningKeyView[]>('/keys'));
+  const owner = useRequest(loadOwner);
   const paused = useAgentPause();
   const [actionError, setActionError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
@@ -76,10 +88,11 @@ export default function Overview(_props: PageProps) {
     if (row.event.startsWith('provider.')) void providers.reload();
     if (row.event === 'agents.paused' || row.event === 'agents.resumed') refreshAgentPause().catch(() => undefined);
     if (row.event.startsWith('approval.')) void approvals.reload();
+    if (row.event.startsWith('owner.')) void owner.reload();
     if (!ISSUANCE_EVENTS.has(row.event) || row.decision !== 'allow') return;
     issuances.set((current) => [row, ...(current ?? [])].slice(0, 200));
     setNow(Date.now());
-  }, [issuances, status, approvals, providers]);
+  }, [issuances, status, approvals, providers, owner]);
   const auditStream = useEventStream<AuditRecordView>('/api/audit/events', 'audit', onAudit, () => { void issuances.reload(); setNow(Date.now()); });
   const onApproval = useCallback((approval: ApprovalView) => {
     approvals.set((current) => [approval, ...(current ?? []).filter((known) => known.id !== approval.id)]);
@@ -106,18 +119,26 @@ export default function Overview(_props: PageProps) {
     attention.push({ key: 'vault', text: `The vault is ${status.data.vault.state}: nothing that needs it is issued. ${status.data.vault.message ?? ''}`, link: '/settings', label: 'Vault settings' });
   }
   if (status.data && !status.data.owner) attention.push({ key: 'owner', text: 'There is no owner yet.', link: '/setup', label: 'First-run setup' });
+  const tried = owner.data ? failedPresence(owner.data, now) : null;
+  if (tried) attention.push({ key: 'failed-presence', text: tried, link: '/audit', label: 'Audit log' });
   for (const provider of providers.data ?? []) {
     // `attention` is the broker's own words (e.g. "the upstream refresh token was revoked"), shown as text.
     if (provider.status === 'needs_attention') attention.push({ key: provider.id, text: `Your ${provider.name} account needs to be reconnected${provider.attention ? `: ${provider.attention}` : ''}.`, provider });
   }
   keyAttention(keys.data ?? [], now).forEach((text, index) => attention.push({ key: `key-${index}`, text: `${text} Rotate it so a leaked key stops being useful.`, link: '/settings', label: 'Signing keys' }));
 
-  const error = status.error ?? applications.error ?? issuances.error ?? approvals.error ?? providers.error ?? keys.error;
+  const error = status.error ?? applications.error ?? issuances.error ?? approvals.error ?? providers.error ?? keys.error ?? owner.error;
   return (
     <>
       <PageHeader title="Overview" description={<>What your agents are doing. {auditStream === 'open' ? <span className="badge badge-ok">live</span> : <span className="badge">reconnecting…</span>}</>} />
       <ErrorBanner message={error?.message ?? actionError} />
       {notice ? <Notice>{notice}</Notice> : null}
+      {/* Above everything else: until it is set, the brakes below are all an agent cannot undo. */}
+      {owner.data && !owner.data.passphrase_set ? (
+        <div className="banner banner-warn" role="note">
+          <p><strong>Set an owner passphrase:</strong> until then an agent holding the admin token can approve its own requests. <a href={href('/settings')}>Set it in Settings</a></p>
+        </div>
+      ) : null}
 
       <section aria-labelledby="brakes-heading" className={paused ? 'card card-paused' : 'card'}>
         <h2 id="brakes-heading">Brakes</h2>

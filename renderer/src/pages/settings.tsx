@@ -1,12 +1,13 @@
-// Settings: where this broker runs, its signing keys (rotation), the vault (lock, unlock), signing out.
+// Settings: where this broker runs, the owner passphrase (set or change), its signing keys (rotation), the vault (lock, unlock), signing out.
 import { useState, type FormEvent } from 'react';
 import type { SigningKeyView, StatusView, VaultStatus } from '../../../shared/admin-api.js';
 import { api } from '../api.js';
-import { ConfirmDialog } from '../components/confirm-dialog.js';
+import { ConfirmDialog, Dialog } from '../components/confirm-dialog.js';
 import { CopyButton } from '../components/copy-button.js';
 import { DataTable } from '../components/data-table.js';
 import { ErrorBanner, Notice } from '../components/error-banner.js';
 import { Field } from '../components/field.js';
+import { loadOwner, OwnerPassphraseForm, PASSPHRASE_PROTECTS } from '../components/owner-passphrase-form.js';
 import { PageHeader } from '../components/page-header.js';
 import type { PageProps } from '../pages.js';
 import { messageOf, useRequest } from '../use-request.js';
@@ -73,6 +74,11 @@ export default function Settings({ session }: PageProps) {
         <p className="muted">Change them by starting Latchkey with <code>--port</code>, <code>--socket</code> or <code>--data-dir</code> (or <code>LATCHKEY_DATA_DIR</code>).</p>
       </section>
 
+      <section className="card" aria-labelledby="settings-passphrase">
+        <h2 id="settings-passphrase">Owner presence</h2>
+        <OwnerPassphrasePanel />
+      </section>
+
       <section className="card" aria-labelledby="settings-vault">
         <h2 id="settings-vault">Vault</h2>
         {view ? <VaultPanel vault={view.vault} busy={busy} onLock={() => setConfirm('lock')} onUnlocked={setVault} /> : null}
@@ -108,6 +114,32 @@ export default function Settings({ session }: PageProps) {
       <ConfirmDialog open={confirm === 'lock'} title="Lock the vault?" confirmLabel="Lock the vault" busy={busy} onCancel={() => setConfirm(null)} onConfirm={() => void lock()}>
         <p>Until it is unlocked, Latchkey issues no token and releases no secret: every agent is refused.</p>
       </ConfirmDialog>
+    </>
+  );
+}
+
+/** Whether the owner passphrase is set, and a dialog to set or change it. */
+function OwnerPassphrasePanel() {
+  const owner = useRequest(loadOwner);
+  const [open, setOpen] = useState(false);
+  const [notice, setNotice] = useState<string | null>(null);
+  if (!owner.data) return <ErrorBanner message={owner.error?.message} onRetry={() => void owner.reload()} />;
+  const set = owner.data.passphrase_set;
+  const title = set ? 'Change the owner passphrase' : 'Set the owner passphrase';
+  return (
+    <>
+      <p>{set ? <span className="badge badge-ok">passphrase set</span> : <span className="badge badge-warn">no passphrase</span>} {PASSPHRASE_PROTECTS}</p>
+      {set ? null : <p className="banner banner-warn">Until you set one, an agent holding the admin token can approve its own requests.</p>}
+      {notice ? <Notice>{notice}</Notice> : null}
+      <button type="button" className={set ? 'button-secondary' : undefined} onClick={() => { setNotice(null); setOpen(true); }}>{title}</button>
+      {/* Mounted only while open: a closed <dialog> still carries its title as a label. */}
+      {open ? <Dialog open title={title} onClose={() => setOpen(false)}>
+        <OwnerPassphraseForm passphraseSet={set} onCancel={() => setOpen(false)} onDone={() => {
+          setOpen(false);
+          setNotice(set ? 'Owner passphrase changed.' : 'Owner passphrase set: Latchkey asks for it before anything that gives agents more.');
+          void owner.reload();
+        }} />
+      </Dialog> : null}
     </>
   );
 }

@@ -1,13 +1,14 @@
-// First-run setup: the owner, the vault, a first resource (a vaulted secret, or an account at a provider
+// First-run setup: the owner, the owner passphrase (what proves the owner is present), the vault, a first resource (a vaulted secret, or an account at a provider
 // for brokered access) and a first application, then how an agent gets a token. Each step can be done
 // again later from its own page.
-import { useCallback, useState, type FormEvent } from 'react';
+import { useCallback, useState, type FormEvent, type ReactNode } from 'react';
 import type { AuditRecordView, CreatedApplicationView, ProviderView, ResourceView, StatusView, VaultStatus } from '../../../shared/admin-api.js';
 import { api } from '../api.js';
 import { SecretValue, CopyButton } from '../components/copy-button.js';
 import { ErrorBanner, Notice } from '../components/error-banner.js';
 import { Field } from '../components/field.js';
 import { PageHeader } from '../components/page-header.js';
+import { loadOwner, OwnerPassphraseForm, PASSPHRASE_PROTECTS } from '../components/owner-passphrase-form.js';
 import { CreateProviderForm } from '../components/provider-form.js';
 import { connectNotice, connectProvider } from '../provider-connect.js';
 import type { PageProps } from '../pages.js';
@@ -27,11 +28,14 @@ export default function Setup({ session, refreshSession }: PageProps) {
 
   return (
     <>
-      <PageHeader title="First-run setup" description="Four steps, then your first agent can ask Latchkey for a token." />
+      <PageHeader title="First-run setup" description="Five steps, then your first agent can ask Latchkey for a token." />
       <ErrorBanner message={status.error?.message ?? resources.error?.message} onRetry={() => { void status.reload(); void resources.reload(); }} />
       <ol className="steps">
         <li className="card">
           <OwnerStep session={session} onDone={refreshSession} />
+        </li>
+        <li className="card">
+          <PassphraseStep hasOwner={session.user !== null} />
         </li>
         <li className="card">
           <VaultStep vault={status.data?.vault} onChange={(vault) => status.data && status.set({ ...status.data, vault })} />
@@ -86,12 +90,39 @@ function OwnerStep({ session, onDone }: { session: PageProps['session']; onDone:
   );
 }
 
+function PassphraseStep({ hasOwner }: { hasOwner: boolean }) {
+  return hasOwner ? <OwnerPassphraseStep /> : <PassphraseStepView set={false}><p className="muted">Create the owner first.</p></PassphraseStepView>;
+}
+
+/** Once there is an owner (`GET /api/owner` is about the owner): set it, or say it is set. */
+function OwnerPassphraseStep() {
+  const owner = useRequest(loadOwner);
+  const set = owner.data?.passphrase_set === true;
+  return (
+    <PassphraseStepView set={set}>
+      <ErrorBanner message={owner.error?.message} onRetry={() => void owner.reload()} />
+      {set ? <p>Your owner passphrase is set. Change it in <a href={href('/settings')}>Settings</a>.</p> : null}
+      {owner.data && !set ? <OwnerPassphraseForm passphraseSet={false} onDone={() => owner.set((current) => current && { ...current, passphrase_set: true })} /> : null}
+    </PassphraseStepView>
+  );
+}
+
+function PassphraseStepView({ set, children }: { set: boolean; children: ReactNode }) {
+  return (
+    <section aria-labelledby="step-passphrase">
+      <h2 id="step-passphrase">2. Your owner passphrase {set ? <span className="step-done">✓ done</span> : null}</h2>
+      <p className="muted">{PASSPHRASE_PROTECTS}</p>
+      {children}
+    </section>
+  );
+}
+
 function VaultStep({ vault, onChange }: { vault: VaultStatus | undefined; onChange: (vault: VaultStatus) => void }) {
   const [passphrase, setPassphrase] = useState('');
   const [confirm, setConfirm] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  if (!vault) return <section aria-labelledby="step-vault"><h2 id="step-vault">2. The vault</h2><p role="status">Checking the vault…</p></section>;
+  if (!vault) return <section aria-labelledby="step-vault"><h2 id="step-vault">3. The vault</h2><p role="status">Checking the vault…</p></section>;
   const creating = vault.state === 'uninitialized';
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -110,7 +141,7 @@ function VaultStep({ vault, onChange }: { vault: VaultStatus | undefined; onChan
   };
   return (
     <section aria-labelledby="step-vault">
-      <h2 id="step-vault">2. The vault {vault.state === 'unlocked' ? <span className="step-done">✓ done</span> : null}</h2>
+      <h2 id="step-vault">3. The vault {vault.state === 'unlocked' ? <span className="step-done">✓ done</span> : null}</h2>
       {vault.state === 'unlocked' ? (
         <p>The vault is open{vault.backend === 'keychain' ? ': its key is in your operating system\'s keychain.' : ', protected by your passphrase.'} Secrets and signing keys are sealed in it.</p>
       ) : vault.backend === 'keychain' ? (
@@ -159,7 +190,7 @@ function ResourceStep({ disabled, existing, onCreated }: { disabled: boolean; ex
   const done = created ?? existing[0];
   return (
     <section aria-labelledby="step-resource">
-      <h2 id="step-resource">3. A first resource {done ? <span className="step-done">✓ done</span> : null}</h2>
+      <h2 id="step-resource">4. A first resource {done ? <span className="step-done">✓ done</span> : null}</h2>
       <p className="muted">A resource is something an agent reaches: an API whose key Latchkey keeps in the vault, or your account at a provider (GitHub, Google, any OAuth server) whose tokens Latchkey obtains for the agents you allow. Either way the agent never holds your key or your login.</p>
       {created ? <Notice><strong>{created.name}</strong> is stored{created.credential_type === 'vaulted' ? '; its secret is sealed in the vault' : ''}.</Notice> : null}
       {done && !created ? <p>You have {existing.length === 1 ? 'a resource' : `${existing.length} resources`}: <strong>{done.name}</strong>{existing.length > 1 ? ' and others' : ''}. Add another below, or go on.</p> : null}
@@ -288,7 +319,7 @@ function ApplicationStep({ disabled, resource, created, onCreated }: { disabled:
   };
   return (
     <section aria-labelledby="step-application">
-      <h2 id="step-application">4. A first application {created ? <span className="step-done">✓ done</span> : null}</h2>
+      <h2 id="step-application">5. A first application {created ? <span className="step-done">✓ done</span> : null}</h2>
       <p className="muted">An application is an agent (or a service) that asks Latchkey for credentials. It gets a client id and a secret; the secret is shown once.</p>
       {!created && resource?.credential_type === 'brokered' ? (
         <p>Your account at a provider is reached by agents acting <em>for you</em>: an agent signs you in (authorization code with PKCE) and you consent once; it then asks Latchkey for <strong>{resource.name}</strong>. Register it in <a href={href('/applications')}>Applications</a> with its redirect URI, or add a static secret above for an agent of its own.</p>
