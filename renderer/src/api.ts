@@ -9,7 +9,7 @@
 // 403 `owner_presence_required` until this session proves the owner is here. The client hands that refusal to
 // the presence dialog (`onPresenceRequired`), which asks for the passphrase and posts `/owner/presence`; the
 // call is then sent again, once, so the click that made it completes.
-import { CSRF_HEADER, OWNER_PRESENCE_REQUIRED, type PresenceProof, type SessionView } from '../../shared/admin-api.js';
+import { CSRF_HEADER, OWNER_PRESENCE_REQUIRED, type OwnerView, type PresenceProof, type SessionView } from '../../shared/admin-api.js';
 
 /** An admin-API refusal: the HTTP status and the OAuth-style error the broker sent. */
 export class ApiError extends Error {
@@ -100,6 +100,15 @@ export async function loadSession(): Promise<SessionView> {
   csrfToken = session.csrf_token;
   sessionKnown = true;
   return session;
+}
+
+/**
+ * Before something the browser fetches on its own (a download link), where no 403 can reach the dialog: when
+ * the owner has a passphrase and this session is not present, ask for it first.
+ */
+export async function ensureOwnerPresent(method: Method, path: string): Promise<void> {
+  const owner = await send<OwnerView>('GET', '/owner');
+  if (owner.passphrase_set && owner.present_until === null && askForPresence !== null) await askForPresence({ method, path });
 }
 
 /** Proves the owner's presence for this session (5 minutes); never retried through the presence dialog. */

@@ -2,6 +2,7 @@
 // refused with the broker's reason at the field); once it is set, a loosening click (Resume agents, approving
 // an agent's request) opens "Confirm it's you": Cancel and a wrong passphrase change nothing, the right one
 // completes the click; the Overview shows the wrong passphrases, and the lock-out after too many.
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postForm, removeDataDir, startBroker, type TestBroker } from '../support/broker.js';
 import { setupOwner, TestClock } from '../support/browser.js';
@@ -234,5 +235,17 @@ describe.skipIf(unavailable !== null)('loosening needs the owner present', () =>
     expect(box.x + box.width).toBeLessThanOrEqual(400);
     await dialog().getByRole('button', { name: 'Cancel' }).click();
     await page().setViewportSize({ width: 1280, height: 860 });
+  });
+
+  it('exporting the audit log asks for the owner first (the browser fetches a download on its own), then downloads it', async () => {
+    // Past any lock-out and presence window of the tests above.
+    clock.advance(16 * 60_000);
+    await ui.go('/audit', 'Audit log');
+    await page().getByRole('link', { name: 'Export JSONL' }).click();
+    await dialog().waitFor();
+    await dialog().getByLabel('Owner passphrase').fill(OWNER_PASSPHRASE);
+    const [download] = await Promise.all([page().waitForEvent('download'), dialog().getByRole('button', { name: 'Confirm' }).click()]);
+    expect(download.suggestedFilename()).toBe('latchkey-audit.jsonl');
+    expect(readFileSync((await download.path())!, 'utf8')).toContain('owner.presence_proven');
   });
 });

@@ -1,10 +1,10 @@
 // The audit log: everything issued and refused, newest first, live. Filters by application, user,
 // resource, decision and time, paged back 200 rows at a time ("Show older"); the delegation chain of each
 // issuance drawn as a path; export of every row the filters match; and a check that the hash chain is unbroken.
-import { useCallback, useMemo, useState } from 'react';
+import { useCallback, useMemo, useState, type MouseEvent } from 'react';
 import type { ApplicationView, AuditRecordView, ResourceView } from '../../../shared/admin-api.js';
 import { delegationPath, type PathStep } from '../../../shared/delegation-path.js';
-import { api } from '../api.js';
+import { api, ensureOwnerPresent } from '../api.js';
 import { DataTable } from '../components/data-table.js';
 import { EmptyState } from '../components/empty-state.js';
 import { ErrorBanner } from '../components/error-banner.js';
@@ -84,6 +84,16 @@ export default function Page({ session }: PageProps) {
   const resources = useRequest(() => api.get<ResourceView[]>('/resources'));
   const [verification, setVerification] = useState<Verification | null>(null);
   const [verifyError, setVerifyError] = useState<string | null>(null);
+  const [exportError, setExportError] = useState<string | null>(null);
+  // An export is the owner's to take (issue 12 §1): the browser fetches a download link on its own, so the
+  // owner's presence is asked for first; the link is then followed as it is.
+  const exportLog = (event: MouseEvent<HTMLAnchorElement>) => {
+    const link = event.currentTarget;
+    if (link.dataset.present === 'yes') { delete link.dataset.present; return; }
+    event.preventDefault();
+    setExportError(null);
+    ensureOwnerPresent('GET', '/audit/export').then(() => { link.dataset.present = 'yes'; link.click(); }, (caught: unknown) => setExportError(messageOf(caught)));
+  };
   const [verifying, setVerifying] = useState(false);
 
   const onRow = useCallback((row: AuditRecordView) => {
@@ -143,13 +153,14 @@ export default function Page({ session }: PageProps) {
         description="Everything issued and refused, in a tamper-evident log. Export takes every row the filters match."
         actions={
           <>
-            <a className="button button-secondary" href={exportHref(filters, 'jsonl')} download="latchkey-audit.jsonl">Export JSONL</a>
-            <a className="button button-secondary" href={exportHref(filters, 'csv')} download="latchkey-audit.csv">Export CSV</a>
+            <a className="button button-secondary" href={exportHref(filters, 'jsonl')} download="latchkey-audit.jsonl" onClick={exportLog}>Export JSONL</a>
+            <a className="button button-secondary" href={exportHref(filters, 'csv')} download="latchkey-audit.csv" onClick={exportLog}>Export CSV</a>
             <button type="button" className="button-secondary" disabled={verifying} onClick={() => void verify()}>Verify chain</button>
           </>
         }
       />
       <ErrorBanner message={verifyError} />
+      <ErrorBanner message={exportError} />
       <div aria-live="polite">
         {verification?.ok === true ? <div className="banner banner-notice"><p>The chain is intact: all {verification.rows} rows follow one another, none changed.</p></div> : null}
         {verification?.ok === false ? (
